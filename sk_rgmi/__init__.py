@@ -24,6 +24,9 @@ _LAZY: dict[str, str] = {
     "BlockCoarseGrainer": "sk_rgmi.coarse_graining",
     "MIMaximizingCoarseGrainer": "sk_rgmi.coarse_graining",
     "exhaustive_binary_coarse_graining": "sk_rgmi.coarse_graining",
+    "FilterDisplay": "sk_rgmi.plotting",
+    "MICurveDisplay": "sk_rgmi.plotting",
+    "MIHistoryDisplay": "sk_rgmi.plotting",
 }
 _SUBMODULES = ("datasets", "exceptions", "nn", "plotting")
 
@@ -47,10 +50,13 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for static analysers only
+    from .coarse_graining import BlockCoarseGrainer as BlockCoarseGrainer
+    from .coarse_graining import MIMaximizingCoarseGrainer as MIMaximizingCoarseGrainer
     from .coarse_graining import (
-        BlockCoarseGrainer,
-        MIMaximizingCoarseGrainer,
-        exhaustive_binary_coarse_graining,
+        exhaustive_binary_coarse_graining as exhaustive_binary_coarse_graining,
     )
-    from .mine import MINEEstimator
-    from .plugin import PluginMIEstimator
+    from .mine import MINEEstimator as MINEEstimator
+    from .plotting import FilterDisplay as FilterDisplay
+    from .plotting import MICurveDisplay as MICurveDisplay
+    from .plotting import MIHistoryDisplay as MIHistoryDisplay
+    from .plugin import PluginMIEstimator as PluginMIEstimator

@@ -97,10 +97,10 @@ def validate_pair(
         y = y.reshape(-1, 1)
     if y.shape[1] == 0:
         raise ValueError("y has 0 feature(s); at least one column is required.")
-    if not reset and hasattr(estimator, "n_features_y_"):
-        if y.shape[1] != estimator.n_features_y_:
-            raise ValueError(
-                f"y has {y.shape[1]} features, but {type(estimator).__name__} was "
-                f"fitted with y of {estimator.n_features_y_} features."
-            )
+    n_features_y = getattr(estimator, "n_features_y_", None)
+    if not reset and n_features_y is not None and y.shape[1] != n_features_y:
+        raise ValueError(
+            f"y has {y.shape[1]} features, but {type(estimator).__name__} was "
+            f"fitted with y of {n_features_y} features."
+        )
     return X, y
