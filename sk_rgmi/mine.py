@@ -21,7 +21,7 @@ from ._validation import to_units, validate_pair
 from .nn._device import default_num_threads, resolve_device, torch_threads
 from .nn.bounds import BOUNDS
 from .nn.critics import CRITICS, StandardizedCritic, make_critic
-from .nn.training import DEFAULTS, _child_seeds, estimate_mi, make_mi_net
+from .nn.training import DEFAULTS, _child_seeds, make_mi_net
 
 __all__ = ["MINEEstimator"]
 
@@ -356,7 +356,9 @@ class MINEEstimator(BaseEstimator):
 
         The Donsker–Varadhan bound in its evaluation form: mean critic score on the
         given pairs minus the log-mean-exp over ``n_permutations`` shuffled pairings
-        of every sample. Higher is better, so ``GridSearchCV`` maximises it.
+        of every sample (for ``loss="infonce"``, the InfoNCE bound with those
+        pairings as negatives, capped at ``log(K + 1)``). Higher is better, so
+        ``GridSearchCV`` maximises it.
 
         Returns
         -------
@@ -366,11 +368,7 @@ class MINEEstimator(BaseEstimator):
         X, Y = validate_pair(self, X, y, reset=False)
         device = resolve_device(self.net_.device)
         with torch_threads(default_num_threads(device)):
-            value = estimate_mi(
-                self.critic_,
-                X,
-                Y,
-                n_permutations=self.n_permutations,
-                random_state=_child_seeds(self._seed, 7)[0],
+            value = self.net_.estimate(
+                X, Y, random_state=_child_seeds(self._seed, 7)[0]
             )
         return float(to_units(value, self.units))
