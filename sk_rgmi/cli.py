@@ -300,7 +300,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         random_state=args.seed,
         n_jobs=args.n_jobs,
         verbose=0 if args.quiet else 1,
-        _coarse_rounds=n_rounds,
+        majority_rounds=n_rounds,
     )
     lattices = np.asarray(lattices, dtype=np.int8)
     np.save(output, lattices, allow_pickle=False)

@@ -340,3 +340,15 @@ def test_bad_input(kwargs, error, match):
     args = {"n_samples": 2, "size": 8, **kwargs}
     with pytest.raises(error, match=match):
         sample_ising(**args)
+
+
+def test_majority_rounds_equal_block_spin_afterwards() -> None:
+    from sk_rgmi.datasets import block_spin
+
+    fine = sample_ising(3, 27, random_state=5)
+    coarse = sample_ising(3, 27, random_state=5, majority_rounds=2)
+    assert coarse.shape == (3, 3, 3)
+    expected = block_spin(block_spin(fine, 3, rule="majority"), 3, rule="majority")
+    np.testing.assert_array_equal(coarse, expected)
+    with pytest.raises(ValueError, match="not divisible by 3"):
+        sample_ising(2, 28, majority_rounds=1)

@@ -210,7 +210,7 @@ def load_critical_ising(
         random_state=int(random_state),
         n_jobs=n_jobs,
         verbose=verbose,
-        _coarse_rounds=n_rounds,
+        majority_rounds=n_rounds,
     )
     tmp = path.with_suffix(".tmp.npy")
     np.save(tmp, data, allow_pickle=False)
