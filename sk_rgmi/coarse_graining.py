@@ -36,7 +36,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._counting import encode_rows, mi_from_codes, mi_from_contingency
-from ._validation import check_units, to_units, validate_pair
+from ._validation import check_seed_sequence, check_units, to_units, validate_pair
 
 __all__ = [
     "BlockCoarseGrainer",
@@ -387,19 +387,7 @@ class _ExhaustiveSearch(BaseEstimator):
 # ------------------------------------------------------------ learned coarse-graining
 def _seed_ints(random_state: Any, n: int) -> list[int]:
     """``n`` independent seeds from ``random_state`` (never numpy's global state)."""
-    if random_state is None:
-        seq = np.random.SeedSequence()
-    elif isinstance(random_state, numbers.Integral):
-        seq = np.random.SeedSequence(int(random_state))
-    elif isinstance(random_state, np.random.RandomState):
-        seq = np.random.SeedSequence(random_state.randint(2**31 - 1, size=4).tolist())
-    elif isinstance(random_state, np.random.Generator):
-        seq = np.random.SeedSequence(random_state.integers(2**62, size=4).tolist())
-    else:
-        raise ValueError(
-            "random_state must be None, an int, a RandomState or a Generator; got "
-            f"{random_state!r}."
-        )
+    seq = check_seed_sequence(random_state)
     return [int(v >> 1) for v in seq.generate_state(n, np.uint64)]
 
 

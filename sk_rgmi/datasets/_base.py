@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import check_seed_sequence
 from .exact import T_C
 
 __all__ = [
@@ -32,33 +33,10 @@ def _check_int(value: Any, name: str, *, minimum: int) -> int:
     return int(value)
 
 
-def _seed_sequence(random_state: Any) -> np.random.SeedSequence:
-    """``random_state`` (None, int, SeedSequence, Generator, RandomState) as a
-    ``SeedSequence``; a Generator/RandomState is advanced by one draw."""
-    if isinstance(random_state, np.random.SeedSequence):
-        return random_state
-    if random_state is None:
-        return np.random.SeedSequence()
-    if isinstance(random_state, numbers.Integral) and not isinstance(
-        random_state, bool
-    ):
-        if random_state < 0:
-            raise ValueError(f"random_state must be >= 0, got {random_state}.")
-        return np.random.SeedSequence(int(random_state))
-    if isinstance(random_state, np.random.Generator):
-        return np.random.SeedSequence(random_state.integers(2**63, size=4).tolist())
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.SeedSequence(random_state.randint(2**31, size=4).tolist())
-    raise TypeError(
-        "random_state must be None, an int, a numpy SeedSequence, Generator or "
-        f"RandomState, got {type(random_state).__name__}."
-    )
-
-
 def _generator(random_state: Any) -> np.random.Generator:
     if isinstance(random_state, np.random.Generator):
         return random_state
-    return np.random.default_rng(_seed_sequence(random_state))
+    return np.random.default_rng(check_seed_sequence(random_state))
 
 
 # ------------------------------------------------------------------------- data home

@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import check_seed_sequence
 from . import _kernels
-from ._base import _check_int, _seed_sequence
+from ._base import _check_int
 from .exact import T_C
 
 __all__ = ["ALGORITHMS", "T_C", "sample_ising"]
@@ -318,7 +319,7 @@ size // 3**majority_rounds), dtype int8
     n_chains = _check_int(n_chains, "n_chains", minimum=1)
     if n_chains > n_samples:
         raise ValueError(f"n_chains={n_chains} exceeds n_samples={n_samples}.")
-    seeds = _seed_sequence(random_state).spawn(n_chains)
+    seeds = check_seed_sequence(random_state).spawn(n_chains)
     counts = [
         n_samples // n_chains + (c < n_samples % n_chains) for c in range(n_chains)
     ]
