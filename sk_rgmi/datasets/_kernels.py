@@ -114,6 +114,22 @@ def _randbelow(st, n):  # pragma: no cover - compiled
             return np.int64(m >> _SHIFT32)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _neighbour(k, d, L, N):  # pragma: no cover - compiled
+    """Site index of neighbour ``d`` (right, left, down, up) of site ``k`` on the
+    periodic ``L × L`` lattice flattened row-major (``N = L * L``)."""
+    i = k // L
+    j = k - i * L
+    row = k - j
+    if d == 0:
+        return row + j + 1 if j + 1 < L else row
+    if d == 1:
+        return row + j - 1 if j > 0 else row + L - 1
+    if d == 2:
+        return k + L if i + 1 < L else j
+    return k - L if i > 0 else k + N - L
+
+
 @njit(cache=True, nogil=True)
 def wolff_clusters(spins, n_clusters, threshold, st, stack):  # pragma: no cover
     """Grow and flip ``n_clusters`` Wolff clusters; return the number of flipped spins.
@@ -134,18 +150,8 @@ def wolff_clusters(spins, n_clusters, threshold, st, stack):  # pragma: no cover
         while top > 0:
             top -= 1
             k = stack[top]
-            i = k // L
-            j = k - i * L
-            row = k - j
             for d in range(4):
-                if d == 0:
-                    nb = row + j + 1 if j + 1 < L else row
-                elif d == 1:
-                    nb = row + j - 1 if j > 0 else row + L - 1
-                elif d == 2:
-                    nb = k + L if i + 1 < L else j
-                else:
-                    nb = k - L if i > 0 else k + N - L
+                nb = _neighbour(k, d, L, N)
                 if flat[nb] == s0 and _next_u32(st) < threshold:
                     flat[nb] = -s0
                     stack[top] = nb
@@ -183,18 +189,8 @@ def swendsen_wang_sweeps(
             while top > 0:
                 top -= 1
                 k = stack[top]
-                i = k // L
-                j = k - i * L
-                row = k - j
                 for d in range(4):
-                    if d == 0:
-                        nb = row + j + 1 if j + 1 < L else row
-                    elif d == 1:
-                        nb = row + j - 1 if j > 0 else row + L - 1
-                    elif d == 2:
-                        nb = k + L if i + 1 < L else j
-                    else:
-                        nb = k - L if i > 0 else k + N - L
+                    nb = _neighbour(k, d, L, N)
                     if (
                         visited[nb] == 0
                         and flat[nb] == s0
