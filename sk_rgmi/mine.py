@@ -7,6 +7,7 @@ and scores with the held-out evaluation :func:`sk_rgmi.nn.estimate_mi`.
 
 from __future__ import annotations
 
+import copy
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -20,7 +21,8 @@ from sklearn.utils.validation import check_is_fitted
 from ._validation import to_units, validate_pair
 from .nn._device import default_num_threads, resolve_device, torch_threads
 from .nn.bounds import BOUNDS
-from .nn.critics import CRITICS, StandardizedCritic, make_critic
+from .nn.critics import CRITICS, make_critic
+from .nn.normalization import NORMALIZERS, NormalizedCritic, fit_normalizer
 from .nn.training import DEFAULTS, _child_seeds, make_mi_net
 
 __all__ = ["MINEEstimator"]
@@ -73,9 +75,16 @@ class MINEEstimator(BaseEstimator):
         ``max_epochs`` epochs (the best epoch is still restored).
     callbacks : list of skorch callbacks or None, default=None
         Passed through to the skorch net.
-    standardize : bool, default=True
-        Standardise each feature of X and y (location/scale learned in ``fit``,
-        part of ``critic_``). MI is invariant to it; it helps the optimiser.
+    normalize : {"quantile", "zscore"} or None, default="quantile"
+        Per-feature monotone map of X and y learned in ``fit`` and built into
+        ``critic_`` (which therefore takes raw data). MI is invariant to it; it only
+        helps the optimiser. ``"quantile"`` maps each feature to standard-normal
+        scores through its training quantiles
+        (:class:`~sk_rgmi.nn.normalization.QuantileNormal`): on heavy-tailed data
+        (5 + 5-D Gaussians through ``sinh``, true 0.436 nats) it gave 0.35-0.39
+        nats held-out where z-scores gave 0.13, -2.85 and 0.07; on Gaussian and
+        binary data the two agree. ``"zscore"`` subtracts the mean and divides by
+        the standard deviation; None feeds the raw values.
     n_permutations : int, default=4
         Shuffled pairings per sample in held-out estimates and :meth:`score`.
     device : {"auto", "cpu", "cuda"}, default="auto"
@@ -98,9 +107,14 @@ class MINEEstimator(BaseEstimator):
         training data), ``valid_mi`` (selection half), ``valid_mi_best``, ``dur``
         (seconds); MI values in ``units``.
     critic_ : torch.nn.Module
-        The trained critic (taking raw, unstandardised inputs).
+        The trained critic, taking raw inputs: with ``normalize`` set, a
+        :class:`~sk_rgmi.nn.NormalizedCritic` holding the maps in front of
+        ``net_.module_``.
+    normalizers_ : tuple of two torch.nn.Module or None
+        The per-feature maps of X and y learned in ``fit`` (None without
+        ``normalize``); the net trains on data mapped once, not per batch.
     net_ : sk_rgmi.nn.MINENet
-        The skorch net (history, optimizer state).
+        The skorch net (history, optimizer state), trained on normalised data.
     best_epoch_ : int
     n_epochs_ : int
         Epochs run in total.
@@ -130,7 +144,10 @@ class MINEEstimator(BaseEstimator):
       other in every cell, so the cheaper critic and the larger rate;
     - early stopping patience 10 (best epochs at 8-55 with patience 20: later
       improvements were < 0.01 nats); torch threads: one (4-44x faster than two
-      here, see :func:`sk_rgmi.nn._device.default_num_threads`).
+      here, see :func:`sk_rgmi.nn._device.default_num_threads`);
+    - ``normalize="quantile"``: held-out error on 2 + 2-D Gaussians (MI 0.5 nats,
+      10 seeds) -0.014 ± 0.015 as they are and -0.014 ± 0.013 through
+      ``sinh(2.5 x)``, where z-scores gave -0.50 ± 0.16.
 
     See Also
     --------
@@ -168,7 +185,7 @@ class MINEEstimator(BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "early_stopping": [Interval(Integral, 1, None, closed="left"), None],
         "callbacks": [list, None],
-        "standardize": ["boolean"],
+        "normalize": [StrOptions(set(NORMALIZERS)), None],
         "n_permutations": [Interval(Integral, 1, None, closed="left")],
         "device": [StrOptions({"auto", "cpu", "cuda"}), str],
         "units": [StrOptions({"nats", "bits"})],
@@ -192,7 +209,7 @@ class MINEEstimator(BaseEstimator):
         validation_fraction: float = DEFAULTS["validation_fraction"],
         early_stopping: int | None = DEFAULTS["early_stopping"],
         callbacks: list | None = None,
-        standardize: bool = True,
+        normalize: str | None = "quantile",
         n_permutations: int = DEFAULTS["n_permutations"],
         device: str = "auto",
         units: str = "nats",
@@ -212,7 +229,7 @@ class MINEEstimator(BaseEstimator):
         self.validation_fraction = validation_fraction
         self.early_stopping = early_stopping
         self.callbacks = callbacks
-        self.standardize = standardize
+        self.normalize = normalize
         self.n_permutations = n_permutations
         self.device = device
         self.units = units
@@ -246,21 +263,29 @@ class MINEEstimator(BaseEstimator):
     def _build_critic(self, X: np.ndarray, Y: np.ndarray, seed: int) -> torch.nn.Module:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            critic = make_critic(
+            return make_critic(
                 self.critic,
                 X.shape[1],
                 Y.shape[1],
                 hidden_size=self.hidden_size,
                 n_layers=self.n_layers,
             )
-        if not self.standardize:
-            return critic
 
-        def loc_scale(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            scale = A.std(axis=0)
-            return A.mean(axis=0), np.where(scale > 0, scale, 1.0)
+    def _normalized(self, X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, ...]:
+        """(X, Y) as float32 through the fitted per-feature maps.
 
-        return StandardizedCritic(critic, *loc_scale(X), *loc_scale(Y))
+        Applied once to the whole data per ``fit``/``score`` call, never per batch:
+        inside the critic the quantile map cost 44-56% of an epoch.
+        """
+        X32, Y32 = X.astype(np.float32), Y.astype(np.float32)
+        if self.normalizers_ is None:
+            return X32, Y32
+        x_map, y_map = self.normalizers_
+        with torch.no_grad():
+            return (
+                x_map(torch.from_numpy(X32)).numpy(),
+                y_map(torch.from_numpy(Y32)).numpy(),
+            )
 
     def _train(self, X: np.ndarray, Y: np.ndarray, *, epochs: int | None) -> None:
         continuing = hasattr(self, "net_") and (self.warm_start or epochs == 1)
@@ -268,6 +293,14 @@ class MINEEstimator(BaseEstimator):
             rs = check_random_state(self.random_state)
             self._seed = int(rs.randint(np.iinfo(np.int32).max))
             module = self._build_critic(X, Y, self._seed)
+            self.normalizers_ = (
+                None
+                if self.normalize is None
+                else (
+                    fit_normalizer(self.normalize, X),
+                    fit_normalizer(self.normalize, Y),
+                )
+            )
             self.net_ = make_mi_net(
                 module,
                 loss=self.loss,
@@ -285,7 +318,7 @@ class MINEEstimator(BaseEstimator):
                 n_permutations=self.n_permutations,
                 warm_start=True,
             )
-        X32, Y32 = X.astype(np.float32), Y.astype(np.float32)
+        X32, Y32 = self._normalized(X, Y)
         if continuing or epochs is not None:
             self.net_.partial_fit(X32, Y32, epochs=epochs)
         else:
@@ -295,6 +328,12 @@ class MINEEstimator(BaseEstimator):
     def _set_fitted_attributes(self) -> None:
         net = self.net_
         self.critic_ = net.module_
+        if self.normalizers_ is not None:
+            # critic_ takes raw data: the maps (copies, on the critic's device)
+            # in front of the trained network, which it shares with net_.
+            device = torch.device(net.device)
+            x_map, y_map = (copy.deepcopy(m).to(device) for m in self.normalizers_)
+            self.critic_ = NormalizedCritic(net.module_, x_map, y_map)
         self.best_epoch_ = net.best_epoch_
         self.n_epochs_ = len(net.history)
         self.mi_ = float(to_units(net.heldout_mi_, self.units))
@@ -369,6 +408,6 @@ class MINEEstimator(BaseEstimator):
         device = resolve_device(self.net_.device)
         with torch_threads(default_num_threads(device)):
             value = self.net_.estimate(
-                X, Y, random_state=_child_seeds(self._seed, 7)[0]
+                *self._normalized(X, Y), random_state=_child_seeds(self._seed, 7)[0]
             )
         return float(to_units(value, self.units))

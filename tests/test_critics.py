@@ -10,7 +10,6 @@ from sk_rgmi.nn.critics import (
     CRITICS,
     ConcatCritic,
     SeparableCritic,
-    StandardizedCritic,
     TwoBranchCritic,
     make_critic,
 )
@@ -71,23 +70,6 @@ def test_factory_critic_with_column_output() -> None:
     critic = make_critic(Bilinear, 2, 3)
     assert isinstance(critic, Bilinear)
     assert critic_scores(critic, torch.zeros(4, 2), torch.zeros(4, 3)).shape == (4,)
-
-
-def test_standardized_critic_applies_loc_and_scale() -> None:
-    torch.manual_seed(2)
-    inner = ConcatCritic(2, 1, hidden_size=4)
-    wrapped = StandardizedCritic(inner, [1.0, 2.0], [2.0, 4.0], [3.0], [0.5])
-    x, y = torch.randn(5, 2), torch.randn(5, 1)
-    expected = inner(
-        (x - torch.tensor([1.0, 2.0])) / torch.tensor([2.0, 4.0]), (y - 3.0) / 0.5
-    )
-    torch.testing.assert_close(wrapped(x, y), expected)
-    assert set(dict(wrapped.named_buffers())) == {
-        "x_loc",
-        "x_scale",
-        "y_loc",
-        "y_scale",
-    }
 
 
 def test_bad_critic_specs_raise() -> None:

@@ -15,9 +15,7 @@ one from a registered name or from a user factory ``(x_dim, y_dim) -> nn.Module`
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -25,7 +23,6 @@ __all__ = [
     "CRITICS",
     "ConcatCritic",
     "SeparableCritic",
-    "StandardizedCritic",
     "TwoBranchCritic",
     "make_critic",
 ]
@@ -176,50 +173,6 @@ class SeparableCritic(nn.Module):
     def scores(self, x: Tensor, y: Tensor) -> Tensor:
         """Score matrix ``S[i, j] = T(x_i, y_j)``, shape (B, B)."""
         return self.g(x) @ self.h(y).T
-
-
-class StandardizedCritic(nn.Module):
-    """Wrap a critic so it sees per-feature standardised inputs.
-
-    ``forward(x, y) = critic((x - x_loc) / x_scale, (y - y_loc) / y_scale)``. The
-    location and scale are buffers (saved, pickled and moved with the module), so
-    the wrapped critic takes raw data. MI is unchanged by such invertible per-feature
-    maps, so this is free preprocessing that only helps the optimiser.
-
-    Parameters
-    ----------
-    critic : torch.nn.Module
-    x_loc, x_scale, y_loc, y_scale : array-like of shape (n_features_*,)
-
-    Examples
-    --------
-    >>> import numpy as np, torch
-    >>> from sk_rgmi.nn.critics import ConcatCritic, StandardizedCritic
-    >>> c = StandardizedCritic(ConcatCritic(1, 1, hidden_size=4), [1.0], [2.0],
-    ...                        [0.0], [1.0])
-    >>> c(torch.ones(2, 1), torch.ones(2, 1)).shape
-    torch.Size([2])
-    """
-
-    def __init__(
-        self, critic: nn.Module, x_loc: Any, x_scale: Any, y_loc: Any, y_scale: Any
-    ) -> None:
-        super().__init__()
-        self.critic = critic
-        for name, value in (
-            ("x_loc", x_loc),
-            ("x_scale", x_scale),
-            ("y_loc", y_loc),
-            ("y_scale", y_scale),
-        ):
-            self.register_buffer(
-                name, torch.as_tensor(np.asarray(value, dtype=np.float32))
-            )
-
-    def forward(self, x: Tensor, y: Tensor) -> Tensor:
-        return self.critic(
-            (x - self.x_loc) / self.x_scale, (y - self.y_loc) / self.y_scale
-        )
 
 
 #: registered critic names -> classes ``cls(x_dim, y_dim, hidden_size=..., ...)``.
