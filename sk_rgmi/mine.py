@@ -102,6 +102,11 @@ class MINEEstimator(BaseEstimator):
     ----------
     mi_ : float
         Held-out MI at the restored best epoch, on the report half, in ``units``.
+    mi_std_ : float
+        Standard error of ``mi_`` from the finite report half, in ``units``
+        (:func:`~sk_rgmi.nn.estimate_mi` with ``return_std``): the sampling noise
+        of the evaluation for this critic. Seed-to-seed training noise is not in
+        it; refit with other ``random_state`` values to see that.
     history_ : list of dict
         One dict per epoch: ``epoch``, ``train_mi`` (mean minibatch bound on the
         training data), ``valid_mi`` (selection half), ``valid_mi_best``, ``dur``
@@ -337,6 +342,7 @@ class MINEEstimator(BaseEstimator):
         self.best_epoch_ = net.best_epoch_
         self.n_epochs_ = len(net.history)
         self.mi_ = float(to_units(net.heldout_mi_, self.units))
+        self.mi_std_ = float(to_units(net.heldout_std_, self.units))
         self.history_ = [
             {
                 "epoch": row["epoch"],

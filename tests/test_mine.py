@@ -98,6 +98,10 @@ def test_gaussian_accuracy_fast() -> None:
     err = est.score(xt, yt) - 0.5
     assert -0.073 < err < 0.044
     assert math.isfinite(est.mi_)
+    # mi_ comes from the report half (500 pairs): its standard error is reported,
+    # and mi_ lies within 4 of them (plus the 0.073 estimator shortfall) of 0.5.
+    assert 0 < est.mi_std_ < 0.2
+    assert abs(est.mi_ - 0.5) < 4 * est.mi_std_ + 0.073
 
 
 def test_heavy_tailed_marginals_do_not_change_the_estimate() -> None:
@@ -244,6 +248,7 @@ def test_fitted_attributes_and_units() -> None:
     nats = MINEEstimator(**FAST, random_state=0).fit(x, y[:, 0])
     bits = MINEEstimator(**FAST, random_state=0, units="bits").fit(x, y[:, 0])
     assert bits.mi_ == pytest.approx(nats.mi_ / math.log(2))
+    assert bits.mi_std_ == pytest.approx(nats.mi_std_ / math.log(2))
     assert bits.score(x, y) == pytest.approx(nats.score(x, y) / math.log(2))
     assert nats.n_features_in_ == 1 and nats.n_features_y_ == 1
     assert isinstance(nats.critic_, torch.nn.Module)

@@ -278,19 +278,25 @@ def _child_seeds(seed: int, *key: int, n: int = 4) -> list[int]:
 
 def _infonce_estimate(
     module: nn.Module, x: Tensor, y: Tensor, perm: Tensor, shifts: Tensor, bs: int
-) -> float:
-    """InfoNCE on fixed pairings: row i's negatives are y at the K shifted rows."""
+) -> tuple[float, float]:
+    """InfoNCE on fixed pairings (row i's negatives: y at the K shifted rows), and
+    the standard error of the mean of the per-row terms."""
     n, k = x.shape[0], shifts.shape[0]
     rows = max(bs // (k + 1), 1)
     total = torch.zeros((), dtype=torch.float64, device=x.device)
+    total_sq = torch.zeros((), dtype=torch.float64, device=x.device)
     for i0 in range(0, n, rows):
         r = torch.arange(i0, min(i0 + rows, n), device=x.device)
         ia = perm[r]
         ib = perm[(r[None, :] + torch.cat([shifts.new_zeros(1), shifts])[:, None]) % n]
         xs = x[ia].repeat(k + 1, 1)
         t = critic_scores(module, xs, y[ib.reshape(-1)]).double().reshape(k + 1, -1)
-        total += (t[0] - torch.logsumexp(t, 0)).sum()
-    return float(total / n + math.log(k + 1))
+        term = t[0] - torch.logsumexp(t, 0)
+        total += term.sum()
+        total_sq += (term * term).sum()
+    mean = float(total / n)
+    var = max(float(total_sq / n) - mean * mean, 0.0)
+    return mean + math.log(k + 1), math.sqrt(var / n)
 
 
 @torch.no_grad()
@@ -303,7 +309,8 @@ def estimate_mi(
     batch_size: int = 32768,
     random_state: Any = None,
     bound: str = "dv",
-) -> float:
+    return_std: bool = False,
+) -> float | tuple[float, float]:
     """Donsker–Varadhan (or InfoNCE) estimate of I(X; Y) in nats for a fixed critic.
 
     ``mean_i T(x_i, y_i) - log mean_{K·N pairs} e^T(x_a, y_b)`` where the marginal
@@ -332,11 +339,21 @@ def estimate_mi(
         Use it for critics trained with the InfoNCE loss: those are defined only up
         to an additive function of x, which leaves InfoNCE unchanged but makes the
         DV form arbitrarily loose. It can never exceed ``log(K + 1)``.
+    return_std : bool, default=False
+        Also return a standard error (nats) for the finite sample: DV -- the
+        delta-method error of the joint mean plus that of the log-partition term
+        over the K·N marginal pairs, treated as independent, neglecting the
+        covariance of the two terms (for the exact critic of bivariate Gaussians,
+        N = 2000, K = 4, it predicted 0.023 / 0.013 / 0.033 nats against a spread
+        of 0.022 / 0.012 / 0.032 over 40 independent data sets at rho = 0.8 / 0.5
+        / 0.95); InfoNCE -- the standard error of the mean of the per-row terms. It
+        measures the sampling noise of the evaluation data for this critic, not the
+        optimisation noise of training one.
 
     Returns
     -------
-    float
-        The estimate in nats.
+    float, or (float, float) with ``return_std``
+        The estimate in nats (and its standard error).
 
     Examples
     --------
@@ -370,29 +387,45 @@ def estimate_mi(
         raise ValueError(f"bound must be 'dv' or 'infonce', got {bound!r}.")
     was_training = module.training
     module.eval()
-    if bound == "infonce":
-        try:
-            return _infonce_estimate(module, x, y, perm, shifts, bs)
-        finally:
-            module.train(was_training)
     try:
-        joint = torch.zeros((), dtype=torch.float64, device=device)
-        for i in range(0, n, bs):
-            joint += critic_scores(module, x[i : i + bs], y[i : i + bs]).double().sum()
-        parts = []
-        total = k * n
-        for p0 in range(0, total, bs):
-            p = torch.arange(p0, min(p0 + bs, total), device=device)
-            row = p % n
-            ia = perm[row]
-            ib = perm[(row + shifts[p // n]) % n]
-            t = critic_scores(module, x[ia], y[ib]).double()
-            parts.append(torch.logsumexp(t, 0))
-        log_mean = torch.logsumexp(torch.stack(parts), 0) - math.log(total)
-        value = float(joint / n - log_mean)
+        if bound == "infonce":
+            value, std = _infonce_estimate(module, x, y, perm, shifts, bs)
+        else:
+            value, std = _dv_estimate(module, x, y, perm, shifts, bs)
     finally:
         module.train(was_training)
-    return value
+    return (value, std) if return_std else value
+
+
+def _dv_estimate(
+    module: nn.Module, x: Tensor, y: Tensor, perm: Tensor, shifts: Tensor, bs: int
+) -> tuple[float, float]:
+    """DV on fixed pairings and its delta-method standard error (see estimate_mi)."""
+    n, k, device = x.shape[0], shifts.shape[0], x.device
+    joint = torch.zeros((), dtype=torch.float64, device=device)
+    joint_sq = torch.zeros((), dtype=torch.float64, device=device)
+    for i in range(0, n, bs):
+        t = critic_scores(module, x[i : i + bs], y[i : i + bs]).double()
+        joint += t.sum()
+        joint_sq += (t * t).sum()
+    lse, lse2 = [], []  # log sum e^T and log sum e^2T over the marginal pairs
+    total = k * n
+    for p0 in range(0, total, bs):
+        p = torch.arange(p0, min(p0 + bs, total), device=device)
+        row = p % n
+        ia = perm[row]
+        ib = perm[(row + shifts[p // n]) % n]
+        t = critic_scores(module, x[ia], y[ib]).double()
+        lse.append(torch.logsumexp(t, 0))
+        lse2.append(torch.logsumexp(2 * t, 0))
+    log_sum = torch.logsumexp(torch.stack(lse), 0)
+    log_sum2 = torch.logsumexp(torch.stack(lse2), 0)
+    mean_joint = float(joint / n)
+    value = mean_joint - float(log_sum - math.log(total))
+    var_joint = max(float(joint_sq / n) - mean_joint**2, 0.0)
+    # relative variance of e^T over the marginal pairs: E[e^2T] / E[e^T]^2 - 1
+    rel_var = max(math.expm1(float(log_sum2 + math.log(total) - 2 * log_sum)), 0.0)
+    return value, math.sqrt(var_joint / n + rel_var / (k * n))
 
 
 # ------------------------------------------------------------------------ the net
@@ -458,8 +491,9 @@ class MINENet(NeuralNet):
       data, nats), ``train_loss`` (= -train_mi), ``valid_mi`` (:func:`estimate_mi`
       on the selection half, nats), ``valid_mi_best`` and ``dur``;
     * ``net.module_`` holds the parameters of the best epoch (restored);
-    * ``best_epoch_``, ``best_valid_mi_``, ``heldout_mi_`` (estimate on the report
-      half after restoring; None without held-out data), ``diverged_``.
+    * ``best_epoch_``, ``best_valid_mi_``, ``heldout_mi_`` and ``heldout_std_``
+      (estimate and its standard error on the report half after restoring; None
+      without held-out data), ``diverged_``.
 
     Examples
     --------
@@ -565,6 +599,7 @@ class MINENet(NeuralNet):
         self.best_epoch_ = None
         self.best_valid_mi_ = None
         self.heldout_mi_ = None
+        self.heldout_std_ = None
         self.diverged_ = False
         self.base_seed_ = _seed_from(self.random_state)
         return self
@@ -722,13 +757,15 @@ class MINENet(NeuralNet):
         *,
         n_permutations: int | None = None,
         random_state: Any = None,
-    ) -> float:
+        return_std: bool = False,
+    ) -> float | tuple[float, float]:
         """:func:`estimate_mi` of the current critic on (X, Y), in nats.
 
         The evaluation form matches the training loss: Donsker–Varadhan for every
         loss but ``"infonce"``, whose critic is scored by InfoNCE (a DV score of an
         InfoNCE critic is arbitrarily loose) with at least ``n_negatives``
-        negatives. ``n_permutations`` defaults to the net's.
+        negatives. ``n_permutations`` defaults to the net's; ``return_std`` also
+        returns the standard error of :func:`estimate_mi`.
         """
         k = self.n_permutations if n_permutations is None else n_permutations
         bound = "dv"
@@ -742,6 +779,7 @@ class MINENet(NeuralNet):
             batch_size=self.eval_batch_size,
             random_state=random_state,
             bound=bound,
+            return_std=return_std,
         )
 
     def _checkpoint(self, epoch: int, score: float) -> None:
@@ -843,7 +881,9 @@ class MINENet(NeuralNet):
                 stacklevel=2,
             )
         if report is not None:
-            self.heldout_mi_ = self._evaluate(report)
+            self.heldout_mi_, self.heldout_std_ = self.estimate(
+                report.x, report.y, random_state=self.valid_seed_, return_std=True
+            )
 
     # -- determinism and threads ------------------------------------------------
     @contextlib.contextmanager
