@@ -29,6 +29,7 @@ contender (the package's CPU policy, measured in ``sk_rgmi/nn/_device.py``).
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import time
 
@@ -249,8 +250,13 @@ def time_to_two_percent(rounds: int, n: int, every: int) -> None:
 
     def make_check(watch_ref):
         def check() -> bool:
+            # the module sees the data as it was trained on: raw for the seed loop,
+            # through the estimator's fitted normalisers for MINEEstimator
             value = estimate_mi(
-                watch_ref["w"].check_module, xt, yt, n_permutations=2, random_state=0
+                watch_ref["w"].check_module,
+                *watch_ref["data"](),
+                n_permutations=2,
+                random_state=0,
             )
             return abs(value - src.mi) <= 0.02 * src.mi
 
@@ -267,7 +273,7 @@ def time_to_two_percent(rounds: int, n: int, every: int) -> None:
     for r in range(rounds):
         x, y = src.sample(n, r)
         for name in names[r % 3 :] + names[: r % 3]:
-            ref: dict = {}
+            ref: dict = {"data": lambda: (xt, yt)}
             watch = _Stopwatch(make_check(ref), every)
             ref["w"] = watch
             if name.endswith("seed loop"):
@@ -300,8 +306,10 @@ def time_to_two_percent(rounds: int, n: int, every: int) -> None:
                         early_stopping=None,
                         hidden_size=100,
                     )
+                est = MINEEstimator(**params)
+                ref["data"] = functools.cache(lambda est=est: est._normalized(xt, yt))
                 watch.t0 = time.perf_counter()
-                MINEEstimator(**params).fit(x, y)
+                est.fit(x, y)
             times[name].append(math.inf if watch.hit is None else watch.hit)
     med = {k: float(np.median(v)) for k, v in times.items()}
     for k, v in times.items():

@@ -58,7 +58,7 @@ def test_normalized_critic_composes_and_keeps_maps_as_buffers() -> None:
     wrapped = NormalizedCritic(inner, xm, ym)
     x, y = torch.randn(5, 2), torch.rand(5, 1) * 2
     torch.testing.assert_close(wrapped(x, y), inner(xm(x), ym(y)))
-    assert {"x_map.loc", "x_map.scale", "y_map.knots", "y_map.probs"} <= set(
+    assert {"x_map.loc", "x_map.scale", "y_map.knots", "y_map.p_lo"} <= set(
         dict(wrapped.named_buffers())
     )
 

@@ -92,37 +92,61 @@ class QuantileNormal(nn.Module):
 
     def __init__(self, knots: Any) -> None:
         super().__init__()
-        knots = torch.as_tensor(np.asarray(knots, np.float32))
-        if knots.dim() != 2 or knots.shape[1] < 2:
+        knots = np.asarray(knots, dtype=np.float64)
+        if knots.ndim != 2 or knots.shape[1] < 2:
             raise ValueError(
                 "knots must have shape (n_features, n_quantiles >= 2), got "
-                f"{tuple(knots.shape)}."
+                f"{knots.shape}."
             )
-        self.register_buffer("knots", knots.contiguous())
-        probs = torch.linspace(0.0, 1.0, knots.shape[1], dtype=torch.float32)
-        self.register_buffer("probs", probs)
+        knots = np.sort(knots, axis=1)
+        probs = np.linspace(0.0, 1.0, knots.shape[1])
+        # Runs of tied knots collapse to one knot with the probability range of the
+        # run [p_lo, p_hi]: a tied value maps to the run's mid-rank, a value between
+        # two runs is interpolated from the end of one to the start of the next.
+        # Padded with +inf (never reached: inputs are clamped to the data range).
+        runs = [np.unique(row, return_index=True, return_counts=True) for row in knots]
+        width = max(len(u) for u, _, _ in runs)
+        uniq = np.full((len(runs), width), np.inf)
+        p_lo = np.ones((len(runs), width))
+        p_hi = np.ones((len(runs), width))
+        for f, (u, first, count) in enumerate(runs):
+            uniq[f, : len(u)] = u
+            p_lo[f, : len(u)] = probs[first]
+            p_hi[f, : len(u)] = probs[first + count - 1]
+        for name, value in (
+            ("knots", uniq),
+            ("p_lo", p_lo),
+            ("p_hi", p_hi),
+            ("x_min", knots[:, :1]),
+            ("x_max", knots[:, -1:]),
+        ):
+            self.register_buffer(name, torch.as_tensor(value, dtype=torch.float32))
 
     @classmethod
     def from_data(cls, A: Any, n_quantiles: int = 1000) -> QuantileNormal:
         """Knots from the training data ``A``: ``min(n_quantiles, n_samples)``."""
         A = _as_2d(A)
-        k = max(2, min(int(n_quantiles), A.shape[0]))
-        return cls(np.quantile(A, np.linspace(0.0, 1.0, k), axis=0).T)
-
-    def _cdf(self, xt: Tensor, right: bool) -> Tensor:
-        # xt: (n_features, B). One-sided linear interpolation of the ECDF; for x on
-        # a run of tied knots, right=False gives the run's first probability and
-        # right=True its last, so their mean is the mid-rank.
-        q, k = self.knots, self.knots.shape[1]
-        idx = torch.searchsorted(q, xt, right=right).clamp_(1, k - 1)
-        lo, hi = q.gather(1, idx - 1), q.gather(1, idx)
-        w = ((xt - lo) / (hi - lo).clamp_min(1e-30)).clamp_(0.0, 1.0)
-        p_lo, p_hi = self.probs[idx - 1], self.probs[idx]
-        return p_lo + w * (p_hi - p_lo)
+        n = A.shape[0]
+        k = max(2, min(int(n_quantiles), n))
+        # np.quantile's default (linear) rule from one sort: 5-6x faster than
+        # np.quantile on 10^5 x 4 binary data
+        S = np.sort(A, axis=0)
+        pos = np.linspace(0.0, 1.0, k) * (n - 1)
+        lo = np.floor(pos).astype(np.intp)
+        hi = np.minimum(lo + 1, n - 1)
+        w = (pos - lo)[:, None]
+        return cls((S[lo] * (1.0 - w) + S[hi] * w).T)
 
     def forward(self, x: Tensor) -> Tensor:
-        xt = x.T.contiguous()
-        p = 0.5 * (self._cdf(xt, False) + self._cdf(xt, True))
+        xt = torch.minimum(torch.maximum(x.T, self.x_min), self.x_max).contiguous()
+        idx = torch.searchsorted(self.knots, xt)  # first knot >= x: in range
+        prev = (idx - 1).clamp_(min=0)
+        q_at, q_prev = self.knots.gather(1, idx), self.knots.gather(1, prev)
+        p_at_lo, p_prev_hi = self.p_lo.gather(1, idx), self.p_hi.gather(1, prev)
+        w = ((xt - q_prev) / (q_at - q_prev).clamp_min(1e-30)).clamp_(0.0, 1.0)
+        p = p_prev_hi + w * (p_at_lo - p_prev_hi)
+        mid = 0.5 * (p_at_lo + self.p_hi.gather(1, idx))
+        p = torch.where(xt == q_at, mid, p)
         return torch.special.ndtri(p.clamp_(_EPS, 1.0 - _EPS)).T
 
 
