@@ -89,8 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
         dest="preset",
         action="store_const",
         const="full",
-        help="27x27 from 2187x2187, 400 configs, 5 seeds (~22 min on 2 shared "
-        "cores, mostly generating the data once)",
+        help="27x27 from 2187x2187, 400 configs, 5 seeds (~5.5 min on 2 idle "
+        "cores with --n-jobs 2, mostly generating the data once)",
     )
     size.add_argument("--preset", dest="preset", help=argparse.SUPPRESS)
     rep.set_defaults(preset="quick")
