@@ -154,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument(
         "--algorithm",
         default="wolff",
-        choices=["wolff", "swendsen-wang", "metropolis"],
+        choices=["wolff", "swendsen-wang", "metropolis"],  # datasets.ALGORITHMS
         help="sampler (default: wolff)",
     )
     gen.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
@@ -269,6 +269,7 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
 
 def _cmd_generate(args: argparse.Namespace) -> int:
     from .datasets import T_C, sample_ising
+    from .datasets._base import _n_rounds_of_three
 
     output = Path(args.output)
     if output.suffix != ".npy":
@@ -277,15 +278,13 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         raise CLIError(f"folder {str(output.parent)!r} does not exist")
     n_rounds = 0
     if args.coarse_to is not None:
-        ratio, rest = divmod(args.size, args.coarse_to)
-        while ratio > 1 and ratio % 3 == 0:
-            ratio //= 3
-            n_rounds += 1
-        if rest or ratio != 1:
+        try:
+            n_rounds = _n_rounds_of_three(args.coarse_to, args.size)
+        except ValueError:
             raise CLIError(
                 f"--size {args.size} / --coarse-to {args.coarse_to} must be a power "
                 "of 3 (rounds of 3x3 majority)"
-            )
+            ) from None
     temperature = T_C if args.temperature is None else args.temperature
     t0 = time.perf_counter()
     # Each sample is coarse-grained as it is recorded (3x3 majority never ties, so

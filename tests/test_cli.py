@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from sk_rgmi import PluginMIEstimator
-from sk_rgmi.cli import main
+from sk_rgmi.cli import build_parser, main
 from sk_rgmi.datasets import T_C, block_spin, sample_ising
 from sk_rgmi.reproduce import ROWS
 
@@ -267,3 +267,17 @@ def test_python_dash_m_and_version(capsys):
     assert out.stdout.startswith("sk-rgmi ")
     assert main([]) == 0
     assert "reproduce" in capsys.readouterr().out
+
+
+def test_generate_algorithm_choices_match_the_samplers():
+    from sk_rgmi.datasets import ALGORITHMS
+
+    gen = next(
+        a
+        for a in build_parser()
+        ._subparsers._group_actions[0]
+        .choices["generate"]
+        ._actions
+        if a.dest == "algorithm"
+    )
+    assert tuple(gen.choices) == tuple(ALGORITHMS)

