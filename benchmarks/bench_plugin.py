@@ -5,7 +5,7 @@ read the ratios):
 
 * ``PluginMIEstimator().fit`` -- full fit: validation, row encoding, sparse counting,
   default jackknife correction and its standard error;
-* the seed notebook's per-row dictionary loop (``defaultdict`` over row tuples, then
+* the original notebook's per-row dictionary loop (``defaultdict`` over row tuples, then
   normalise and sum) -- timed on a 10^5 subset and scaled to samples/s (it is
   linear in N);
 * ``sklearn.metrics.mutual_info_score`` on integer row codes, once with the codes
@@ -37,7 +37,7 @@ from sk_rgmi._counting import mi_from_codes, mi_from_contingency
 
 
 def make_blocks(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Correlated 2x2 binary blocks (flattened, float 0/1 as in the seed).
+    """Correlated 2x2 binary blocks (flattened, float 0/1 as in the original notebook).
 
     X: a shared bit per block copied to each spin with 20% noise (ferromagnet-like
     clusters); Y: X with each spin flipped with probability 0.2.
@@ -49,8 +49,8 @@ def make_blocks(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return X.astype(float), Y.astype(float)
 
 
-def seed_dictionary_mi(X: np.ndarray, Y: np.ndarray) -> float:
-    """The seed notebook's analytic MI: a Python loop over rows with dictionaries."""
+def notebook_dictionary_mi(X: np.ndarray, Y: np.ndarray) -> float:
+    """The original notebook's analytic MI: a loop over rows with dictionaries."""
     xy_pair = np.hstack([X, Y])
     d = X.shape[1]
     joint_dict: defaultdict = defaultdict(int)
@@ -113,8 +113,8 @@ def main() -> None:
             n,
         ),
         "_counting.mi_from_codes": (lambda: mi_from_codes(cx, cy), n),
-        f"seed dictionary loop (on {n_dict:,}, scaled)": (
-            lambda: seed_dictionary_mi(Xd, Yd),
+        f"notebook dictionary loop (on {n_dict:,}, scaled)": (
+            lambda: notebook_dictionary_mi(Xd, Yd),
             n_dict,
         ),
     }
@@ -128,7 +128,7 @@ def main() -> None:
 
     rate = {k: methods[k][1] / float(np.median(v)) for k, v in times.items()}
     ours = "PluginMIEstimator.fit (jackknife)"
-    dict_name = next(k for k in methods if k.startswith("seed"))
+    dict_name = next(k for k in methods if k.startswith("notebook"))
     print(f"N = {n:,} pairs of 2x2 binary blocks, median of {args.repeats} rounds")
     print(f"{'method':45s} {'samples/s':>12s} {'median s':>9s} {'MI (nats)':>10s}")
     for k in methods:
@@ -138,7 +138,7 @@ def main() -> None:
     sk_enc = "sklearn mutual_info_score + encoding"
     print()
     print(
-        f"fit / seed dictionary loop:            {rate[ours] / rate[dict_name]:8.1f}x"
+        f"fit / notebook dictionary loop:        {rate[ours] / rate[dict_name]:8.1f}x"
     )
     print(f"fit / sklearn (codes given):           {rate[ours] / rate[sk_codes]:8.2f}x")
     print(f"fit / sklearn (+ encoding):            {rate[ours] / rate[sk_enc]:8.2f}x")

@@ -15,6 +15,7 @@ same for any order of the calls. Names used in the package:
 ===============  ==============================================================
 ``"split"``      held-out split of the training data
 ``"init"``       initial weights of a network
+``"net"``        a training net's own streams (the next five names are its)
 ``"shuffle"``    minibatch order and in-batch marginal pairings during training
 ``"select"``     fixed pairings that score the selection split every epoch
 ``"report"``     fixed pairings of the reported held-out estimate
@@ -24,7 +25,9 @@ same for any order of the calls. Names used in the package:
 ``"pairs"``      block-pair / window positions cut from lattices
 ``"ties"``       random tie-breaking of the majority rule
 ``"jitter"``     tie-breaking noise of the kNN estimator
+``"subsets"``    random subsets for the kNN estimator's standard error
 ``"subsample"``  nested subsamples of the reliability checks
+``"fit"``        ``random_state`` of an estimator a study or the CLI fits
 ===============  ==============================================================
 
 numpy's and torch's global random states are never read or changed.

@@ -1,8 +1,8 @@
 """MINEEstimator: neural mutual-information estimation (MINE and friends).
 
 A thin scikit-learn wrapper around the torch core in :mod:`sk_rgmi.nn`: it builds a
-critic, trains it through the one training path (:func:`sk_rgmi.nn.make_mi_net`)
-and scores with the held-out evaluation :func:`sk_rgmi.nn.estimate_mi`.
+critic, trains it through the one training path (:class:`sk_rgmi.nn.MINENet`) and
+scores with the held-out evaluation of :mod:`sk_rgmi.nn.evaluation`.
 """
 
 from __future__ import annotations
@@ -14,16 +14,17 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ._history import history_rows
+from ._neural import NEURAL_CONSTRAINTS
+from ._random import check_seed_sequence, seed_int, stream
 from ._validation import to_units, validate_pair
-from .nn._device import default_num_threads, resolve_device, torch_threads
-from .nn.bounds import BOUNDS
-from .nn.critics import CRITICS, make_critic
+from .nn.critics import make_critic
+from .nn.data import HeldOutSplit
+from .nn.net import DEFAULTS, MINENet
 from .nn.normalization import NORMALIZERS, NormalizedCritic, fit_normalizer
-from .nn.training import DEFAULTS, _child_seeds, make_mi_net
 
 __all__ = ["MINEEstimator"]
 
@@ -45,16 +46,16 @@ class MINEEstimator(BaseEstimator):
     Parameters
     ----------
     critic : {"concat", "two-branch", "separable"} or callable, default="concat"
-        The seed's residual concat "Net 2", its two-branch "Net 1", a separable
-        ``g(x)·h(y)`` critic, or a factory ``(x_dim, y_dim) -> torch.nn.Module``
-        whose ``forward(x, y)`` returns (B,) or (B, 1) scores.
+        The original notebook's residual concat "Net 2", its two-branch "Net 1", a
+        separable ``g(x)·h(y)`` critic, or a factory
+        ``(x_dim, y_dim) -> torch.nn.Module`` whose ``forward(x, y)`` returns (B,)
+        or (B, 1) scores.
     hidden_size : int, default=32
-        Width of the registered critics (ignored by factories). The seed used 100;
-        32 was as accurate on the Gaussian and binary-block tests and is 2-5x
-        cheaper per sample (see "Defaults" below).
+        Width of the registered critics (ignored by factories). The original
+        notebook used 100.
     n_layers : int or None, default=None
         Hidden layers of the registered critics (None: the critic's default, the
-        seed's: 3 for concat, 2 per branch for two-branch).
+        original notebook's: 3 for concat, 2 per branch for two-branch).
     loss : {"mine", "mine_biased", "fdiv", "infonce", "smile"}, default="mine"
         Training bound (:mod:`sk_rgmi.nn.bounds`). Held-out values always use the
         Donsker–Varadhan evaluation form.
@@ -65,7 +66,8 @@ class MINEEstimator(BaseEstimator):
         8 steps per epoch). An int larger than the training split raises.
     max_epochs : int, default=200
     lr_schedule : dict or None, default=None
-        ``{"step_size": s, "gamma": g}`` (the seed's StepLR, per epoch).
+        ``{"step_size": s, "gamma": g}`` (the original notebook's StepLR, per
+        epoch).
     ema_alpha : float, default=0.01
         Weight of the new batch in the ``mine`` moving average.
     validation_fraction : float, default=0.2
@@ -80,14 +82,12 @@ class MINEEstimator(BaseEstimator):
         ``critic_`` (which therefore takes raw data). MI is invariant to it; it only
         helps the optimiser. ``"quantile"`` maps each feature to standard-normal
         scores through its training quantiles
-        (:class:`~sk_rgmi.nn.normalization.QuantileNormal`): on heavy-tailed data
-        (5 + 5-D Gaussians through ``sinh``, true 0.436 nats) it gave 0.35-0.39
-        nats held-out where z-scores gave 0.13, -2.85 and 0.07; on Gaussian and
-        binary data the two agree. ``"zscore"`` subtracts the mean and divides by
-        the standard deviation; None feeds the raw values.
+        (:class:`~sk_rgmi.nn.normalization.QuantileNormal`), which tames heavy
+        tails and outliers; ``"zscore"`` subtracts the mean and divides by the
+        standard deviation; None feeds the raw values.
     n_permutations : int, default=4
         Shuffled pairings per sample in held-out estimates and :meth:`score`.
-    device : {"auto", "cpu", "cuda"}, default="auto"
+    device : {"auto", "cpu", "cuda"} or "cuda:<index>", default="auto"
         "auto" uses CUDA when available; "cuda" without CUDA raises.
     units : {"nats", "bits"}, default="nats"
     random_state : int, RandomState instance or None, default=None
@@ -110,7 +110,7 @@ class MINEEstimator(BaseEstimator):
     history_ : list of dict
         One dict per epoch: ``epoch``, ``train_mi`` (mean minibatch bound on the
         training data), ``valid_mi`` (selection half), ``valid_mi_best``, ``dur``
-        (seconds); MI values in ``units``.
+        (seconds), ``event_lr`` with an ``lr_schedule``; MI values in ``units``.
     critic_ : torch.nn.Module
         The trained critic, taking raw inputs: with ``normalize`` set, a
         :class:`~sk_rgmi.nn.NormalizedCritic` holding the maps in front of
@@ -129,35 +129,19 @@ class MINEEstimator(BaseEstimator):
     Notes
     -----
     *Held-out honesty.* The selection half picks the best epoch, and at that maximum
-    it is optimistic (REFERENCES §3). ``mi_`` comes from the report half, which
-    influenced no choice; ``history_[*]["valid_mi"]`` is the selection half.
+    it is optimistic (the maximum of a noisy curve overstates it). ``mi_`` comes
+    from the report half, which influenced no choice; ``history_[*]["valid_mi"]`` is
+    the selection half.
 
-    *Defaults, from measurements* (2-core machine shared with other jobs, load 2-11;
-    exact-MI binary block pairs from an enumerated 2×4 Ising strip, exact 0.4266
-    nats; ``benchmarks/bench_mine.py``):
-
-    - training samples needed to bring the critic within 2% of the exact MI: on
-      10k pairs (3 seeds) the seed's batch 256 / lr 1e-3 / hidden 100 needed
-      48k-111k, batch 512-2048 / lr 1e-2-3e-2 / hidden 32 84k-141k; on 100k pairs
-      batch 256 / lr 1e-3 / hidden 100 needed 53k-74k samples (1.1-2.4 s),
-      512-1024 / lr 1e-2 / hidden 32 57k-102k (0.4-0.8 s), 2048 123k-147k. The
-      per-sample cost falls ~10x from (256, hidden 100) to (2048, hidden 32), so
-      hidden 32, lr 1e-2 and batches up to 1024 (``"auto"``: ``n_train // 8``,
-      >= 8 steps per epoch on small data) reach 2% fastest in wall time;
-    - hidden 32 vs 64, lr 3e-3 vs 1e-2 on Gaussians (d, MI) = (10, 2), (1, 2),
-      (5, 0.5), (2, 0.1), N = 5000: held-out values within 0.06 nats of each
-      other in every cell, so the cheaper critic and the larger rate;
-    - early stopping patience 10 (best epochs at 8-55 with patience 20: later
-      improvements were < 0.01 nats); torch threads: one (4-44x faster than two
-      here, see :func:`sk_rgmi.nn._device.default_num_threads`);
-    - ``normalize="quantile"``: held-out error on 2 + 2-D Gaussians (MI 0.5 nats,
-      10 seeds) -0.014 ± 0.015 as they are and -0.014 ± 0.013 through
-      ``sinh(2.5 x)``, where z-scores gave -0.50 ± 0.16.
+    How the defaults were chosen, with the measurements, is in the documentation
+    (page "How the defaults were chosen").
 
     See Also
     --------
-    sk_rgmi.nn.make_mi_net : the training path.
+    sk_rgmi.nn.MINENet : the training path.
     sk_rgmi.nn.estimate_mi : the held-out evaluation.
+    sk_rgmi.KSGEstimator : k-nearest-neighbour MI for continuous, low-dimensional data.
+    sk_rgmi.PluginMIEstimator : count-based MI for discrete data.
 
     Examples
     --------
@@ -175,27 +159,16 @@ class MINEEstimator(BaseEstimator):
     """
 
     _parameter_constraints: ClassVar[dict] = {
-        "critic": [StrOptions(set(CRITICS)), callable],
-        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        **NEURAL_CONSTRAINTS,
         "n_layers": [Interval(Integral, 1, None, closed="left"), None],
-        "loss": [StrOptions(set(BOUNDS))],
-        "lr": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [
             Interval(Integral, 2, None, closed="left"),
             StrOptions({"auto"}),
         ],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "lr_schedule": [dict, None],
         "ema_alpha": [Interval(Real, 0, 1, closed="right")],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "early_stopping": [Interval(Integral, 1, None, closed="left"), None],
-        "callbacks": [list, None],
         "normalize": [StrOptions(set(NORMALIZERS)), None],
         "n_permutations": [Interval(Integral, 1, None, closed="left")],
-        "device": [StrOptions({"auto", "cpu", "cuda"}), str],
-        "units": [StrOptions({"nats", "bits"})],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
         "warm_start": ["boolean"],
     }
 
@@ -265,9 +238,9 @@ class MINEEstimator(BaseEstimator):
         return tags
 
     # ------------------------------------------------------------------ fitting
-    def _build_critic(self, X: np.ndarray, Y: np.ndarray, seed: int) -> torch.nn.Module:
+    def _build_critic(self, X: np.ndarray, Y: np.ndarray) -> torch.nn.Module:
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+            torch.manual_seed(seed_int(self._seed_seq, "init"))
             return make_critic(
                 self.critic,
                 X.shape[1],
@@ -295,9 +268,8 @@ class MINEEstimator(BaseEstimator):
     def _train(self, X: np.ndarray, Y: np.ndarray, *, epochs: int | None) -> None:
         continuing = hasattr(self, "net_") and (self.warm_start or epochs == 1)
         if not continuing:
-            rs = check_random_state(self.random_state)
-            self._seed = int(rs.randint(np.iinfo(np.int32).max))
-            module = self._build_critic(X, Y, self._seed)
+            self._seed_seq = check_seed_sequence(self.random_state)
+            module = self._build_critic(X, Y)
             self.normalizers_ = (
                 None
                 if self.normalize is None
@@ -306,7 +278,7 @@ class MINEEstimator(BaseEstimator):
                     fit_normalizer(self.normalize, Y),
                 )
             )
-            self.net_ = make_mi_net(
+            self.net_ = MINENet(
                 module,
                 loss=self.loss,
                 ema_alpha=self.ema_alpha,
@@ -314,11 +286,14 @@ class MINEEstimator(BaseEstimator):
                 batch_size=self.batch_size,
                 max_epochs=self.max_epochs,
                 lr_schedule=self.lr_schedule,
-                validation_fraction=self.validation_fraction,
+                train_split=HeldOutSplit(
+                    self.validation_fraction,
+                    random_state=stream(self._seed_seq, "split"),
+                ),
                 early_stopping=self.early_stopping,
-                callbacks=self.callbacks,
+                callbacks=list(self.callbacks) if self.callbacks else None,
                 device=self.device,
-                random_state=self._seed,
+                random_state=stream(self._seed_seq, "net"),
                 verbose=self.verbose,
                 n_permutations=self.n_permutations,
                 warm_start=True,
@@ -343,16 +318,7 @@ class MINEEstimator(BaseEstimator):
         self.n_epochs_ = len(net.history)
         self.mi_ = float(to_units(net.heldout_mi_, self.units))
         self.mi_std_ = float(to_units(net.heldout_std_, self.units))
-        self.history_ = [
-            {
-                "epoch": row["epoch"],
-                "train_mi": float(to_units(row.get("train_mi", np.nan), self.units)),
-                "valid_mi": float(to_units(row.get("valid_mi", np.nan), self.units)),
-                "valid_mi_best": bool(row.get("valid_mi_best", False)),
-                "dur": float(row.get("dur", np.nan)),
-            }
-            for row in net.history
-        ]
+        self.history_ = history_rows(net.history, self.units)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any) -> MINEEstimator:
@@ -411,9 +377,7 @@ class MINEEstimator(BaseEstimator):
         """
         check_is_fitted(self, "critic_")
         X, Y = validate_pair(self, X, y, reset=False)
-        device = resolve_device(self.net_.device)
-        with torch_threads(default_num_threads(device)):
-            value = self.net_.estimate(
-                *self._normalized(X, Y), random_state=_child_seeds(self._seed, 7)[0]
-            )
+        value = self.net_.estimate(
+            *self._normalized(X, Y), random_state=stream(self._seed_seq, "score")
+        )
         return float(to_units(value, self.units))

@@ -15,12 +15,12 @@ from sklearn.utils.validation import check_is_fitted
 from ._counting import (
     CORRECTIONS,
     RowEncoder,
-    _as_integral,
+    as_integral,
     count_raw_pairs,
     mi_statistics_from_cells,
 )
 from ._validation import UNITS, to_units, validate_pair
-from .exceptions import UndersampledWarning
+from .exceptions import BinningWarning, UndersampledWarning
 
 __all__ = ["PluginMIEstimator"]
 
@@ -28,6 +28,11 @@ __all__ = ["PluginMIEstimator"]
 _SAMPLES_PER_CELL = 5
 # Fewer samples per possible joint state than this triggers UndersampledWarning.
 _WARN_SAMPLES_PER_STATE = 5
+# What to use instead of binning for continuous data (named in errors and warnings).
+_CONTINUOUS_ESTIMATORS = (
+    "sk_rgmi.KSGEstimator (k-nearest neighbours, for a few dimensions) or "
+    "sk_rgmi.MINEEstimator (neural, for many dimensions)"
+)
 
 
 def _is_continuous_auto(col: np.ndarray, n_samples: int) -> bool:
@@ -37,7 +42,7 @@ def _is_continuous_auto(col: np.ndarray, n_samples: int) -> bool:
     integer-valued and take more than ``sqrt(N)`` distinct values.
     """
     col = _numeric_or_none(col)
-    if col is None or col.dtype.kind != "f" or _as_integral(col) is not None:
+    if col is None or col.dtype.kind != "f" or as_integral(col) is not None:
         return False
     return len(np.unique(col)) > math.sqrt(n_samples)
 
@@ -70,7 +75,7 @@ class PluginMIEstimator(BaseEstimator):
 
     Each row of ``X`` (and of ``y``) is one joint state -- e.g. the configuration of a
     block of spins -- so the estimator measures I(X; Y) between the two blocks by
-    counting how often each pair of states occurs (the "analytic" MI of the seed
+    counting how often each pair of states occurs (the "analytic" MI of the original
     notebook), with an optional bias correction. Rows are encoded to integer codes
     and counted with vectorised numpy (no loop over samples); the joint table is kept
     sparse (observed cells only), so memory is O(N + states).
@@ -99,7 +104,7 @@ class PluginMIEstimator(BaseEstimator):
     correction : {"jackknife", "none", "miller-madow", "chao-shen", "grassberger"}, \
 default="jackknife"
         Bias correction of the three entropies, ``mi_ = entropy_x_ + entropy_y_ -
-        entropy_xy_``. The plug-in value (``"none"``, what the seed notebook and
+        entropy_xy_``. The plug-in value (``"none"``, what the original notebook and
         :func:`sklearn.metrics.mutual_info_score` compute) is biased upwards by about
         ``(K_x - 1)(K_y - 1) / (2 N)`` nats. The default, the exact leave-one-out
         jackknife, removes the leading 1/N term without assumptions on the
@@ -121,7 +126,7 @@ default="jackknife"
     mi_ : float
         Estimated MI (corrected per ``correction``) in ``units``.
     mi_plugin_ : float
-        Uncorrected plug-in MI in ``units`` (the seed's "analytic" MI).
+        Uncorrected plug-in MI in ``units`` (the original notebook's "analytic" MI).
     mi_std_ : float
         Jackknife standard error of the MI in ``units``.
     entropy_x_, entropy_y_, entropy_xy_ : float
@@ -141,6 +146,9 @@ default="jackknife"
 
     See Also
     --------
+    sk_rgmi.KSGEstimator : k-nearest-neighbour MI of continuous data, for a few
+        dimensions.
+    sk_rgmi.MINEEstimator : neural (variational) MI, for many dimensions.
     sklearn.metrics.mutual_info_score : plug-in MI of two 1-D label arrays.
 
     Notes
@@ -159,6 +167,17 @@ default="jackknife"
     exploratory fits -- and scikit-learn's own conformance checks, which fit
     10-dimensional continuous data with 40 samples -- still return a number,
     flagged by the warning.
+
+    *Continuous data.* Binning keeps only the information coarser than the bins, so
+    the MI of binned data is at most that of the continuous data. With one
+    continuous column per variable ``n_bins="auto"`` cuts each into about
+    ``sqrt(N / 5)`` quantile bins, fine enough for a good estimate. With several
+    continuous columns per variable the bins per column shrink like
+    ``(N / 5) ** (1 / d)`` (``d`` continuous columns in all) and the estimate falls
+    well below the MI; ``fit`` then warns with
+    :class:`~sk_rgmi.exceptions.BinningWarning`, and the error above names the
+    estimators made for continuous data: :class:`~sk_rgmi.KSGEstimator` for a few
+    dimensions, :class:`~sk_rgmi.MINEEstimator` for many.
 
     *score vs mi_.* :meth:`score` is a cross-entropy (held-out) estimate,
     ``mean log p(x, y) / (p(x) p(y))`` under the smoothed fitted distribution. On
@@ -234,42 +253,51 @@ default="jackknife"
 
     def _fit_bins(
         self, X: np.ndarray, y: np.ndarray, integral: tuple[bool, bool]
-    ) -> tuple[list[np.ndarray | None], list[np.ndarray | None]]:
+    ) -> tuple[list[np.ndarray | None], list[np.ndarray | None], tuple[int, int], int]:
         """Learn inner bin edges for every column of X and y (None: not binned).
 
         ``integral`` says whether X and y are integer-valued as a whole (their
-        columns are then never "continuous" for ``n_bins="auto"``).
+        columns are then never continuous). Returns the edges of X and of y, the
+        numbers of continuous columns of X and of y that were binned, and the
+        number of bins per binned column.
         """
         n, d = X.shape[0], X.shape[1]
         cols = [X[:, j] for j in range(d)] + [y[:, j] for j in range(y.shape[1])]
-        is_int = [integral[0]] * d + [integral[1]] * y.shape[1]
+        edges: list[np.ndarray | None] = [None] * len(cols)
         if self.n_bins is None:
-            binned: list[int] = []
-        elif self.n_bins == "auto":
-            binned = [
-                j
-                for j, c in enumerate(cols)
-                if not is_int[j] and _is_continuous_auto(c, n)
-            ]
+            return edges[:d], edges[d:], (0, 0), 0
+        is_int = [integral[0]] * d + [integral[1]] * y.shape[1]
+
+        def is_continuous(j: int) -> bool:
+            return not is_int[j] and _is_continuous_auto(cols[j], n)
+
+        if self.n_bins == "auto":
+            binned = continuous = [j for j in range(len(cols)) if is_continuous(j)]
+            n_bins = 0
             if binned:
                 # about _SAMPLES_PER_CELL samples per cell of the joint grid
                 other = 1.0
-                for j, c in enumerate(cols):
-                    if j not in binned:
-                        other *= max(len(np.unique(_as_sortable(c))), 1)
+                for j in set(range(len(cols))) - set(binned):
+                    other *= max(len(np.unique(_as_sortable(cols[j]))), 1)
                 budget = n / (_SAMPLES_PER_CELL * other)
                 n_bins = max(2, math.floor(budget ** (1 / len(binned)) + 1e-9))
         else:
             n_bins = int(self.n_bins)
-            binned = []
-            for j, c in enumerate(cols):
-                num = _numeric_or_none(c)
-                if num is not None and len(np.unique(num)) > n_bins:
-                    binned.append(j)
-        edges: list[np.ndarray | None] = [None] * len(cols)
+            binned = [
+                j
+                for j, c in enumerate(cols)
+                if (num := _numeric_or_none(c)) is not None
+                and len(np.unique(num)) > n_bins
+            ]
+            # Continuity matters only where a side has several binned columns.
+            sides = ([j for j in binned if j < d], [j for j in binned if j >= d])
+            continuous = [
+                j for side in sides if len(side) > 1 for j in side if is_continuous(j)
+            ]
         for j in binned:
             edges[j] = _learn_edges(_numeric_or_none(cols[j]), n_bins, self.strategy)
-        return edges[:d], edges[d:]
+        n_cont_x = sum(j < d for j in continuous)
+        return edges[:d], edges[d:], (n_cont_x, len(continuous) - n_cont_x), n_bins
 
     @staticmethod
     def _apply_bins(A: np.ndarray, edges: list[np.ndarray | None]) -> np.ndarray:
@@ -318,7 +346,7 @@ default="jackknife"
         self._encoder_y = RowEncoder()
         fast_x = self._encoder_x.fit_raw_integral(X)
         fast_y = self._encoder_y.fit_raw_integral(y)
-        self.bin_edges_x_, self.bin_edges_y_ = self._fit_bins(
+        self.bin_edges_x_, self.bin_edges_y_, n_continuous, n_bins = self._fit_bins(
             X, y, (fast_x is not None, fast_y is not None)
         )
         if fast_x is None or not _unbinned(self.bin_edges_x_):
@@ -342,13 +370,23 @@ default="jackknife"
         self._counts_y = np.bincount(iy, weights=counts, minlength=ky)
         kxy = len(counts)
         if kx == n and ky == n:
+            if any(n_continuous):
+                advice = (
+                    f"Binning did not help: {n_continuous[0]} + {n_continuous[1]} "
+                    f"continuous columns of X + y were cut into {n_bins} bins each, "
+                    "too many dimensions for counting. For continuous data use "
+                    f"{_CONTINUOUS_ESTIMATORS}, or reduce the dimension first."
+                )
+            else:
+                advice = (
+                    "For continuous data set n_bins ('auto' or a small int); "
+                    "otherwise use fewer bins, coarser blocks or more samples."
+                )
             raise ValueError(
                 "Too many discrete states for the sample size: each of the "
                 f"{n} samples is a distinct state of X and a distinct state of y "
                 "(no value ever repeats), so the counts say nothing about the "
-                "dependence (the plug-in MI would be ln N whatever it is). For "
-                "continuous data set n_bins ('auto' or a small int); otherwise use "
-                "fewer bins, coarser blocks or more samples."
+                "dependence (the plug-in MI would be ln N whatever it is). " + advice
             )
         stats = mi_statistics_from_cells(ix, iy, counts, correction=self.correction)
         if n < _WARN_SAMPLES_PER_STATE * kx * ky:
@@ -370,6 +408,17 @@ default="jackknife"
                 f"nats). {distinct}Consider fewer bins, coarser blocks or more "
                 "samples.",
                 UndersampledWarning,
+                stacklevel=3,  # past sklearn's _fit_context wrapper
+            )
+        if max(n_continuous) > 1:
+            warnings.warn(
+                f"Binned continuous data in several dimensions: {n_continuous[0]} "
+                f"column(s) of X and {n_continuous[1]} of y cut into {n_bins} bins "
+                "each. Binning loses the information finer than the bins, so mi_ "
+                "estimates the MI of the binned variables, which is at most -- and "
+                "in several dimensions typically well below -- the MI of the "
+                f"continuous ones. For continuous data use {_CONTINUOUS_ESTIMATORS}.",
+                BinningWarning,
                 stacklevel=3,  # past sklearn's _fit_context wrapper
             )
         self.n_samples_fit_ = n

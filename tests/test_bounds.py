@@ -163,10 +163,27 @@ def test_unknown_loss_and_bad_shapes_raise() -> None:
     with pytest.raises(ValueError, match="Unknown loss"):
         compute_bound("nope", torch.zeros(2), torch.zeros(2))
     with pytest.raises(ValueError, match=r"shape \(B,\)"):
-        dv_bound(torch.zeros(2, 3), torch.zeros(2))
+        dv_bound(torch.zeros(2, 3, 4), torch.zeros(2))
+    with pytest.raises(ValueError, match="same critics"):
+        dv_bound(torch.zeros(2, 3), torch.zeros(3))
     with pytest.raises(ValueError, match="ema_alpha"):
         mine(torch.zeros(2), torch.zeros(2), None, 0.0)
     with pytest.raises(ValueError, match="clip"):
         smile(torch.zeros(2), torch.zeros(2), clip=0.0)
     with pytest.raises(ValueError, match=r"\(B, K\)"):
         infonce(torch.zeros(3), torch.zeros(2, 4))
+
+
+@pytest.mark.parametrize("name", sorted(BOUNDS))
+def test_stacked_critics_give_one_bound_per_critic(name) -> None:
+    # M critics stacked as (M, B): each row's bound equals the bound of that row
+    # alone (the ensemble path trains several critics with one call).
+    gen = torch.Generator().manual_seed(3)
+    tj, tm = torch.randn(3, 16, generator=gen), torch.randn(3, 16, generator=gen)
+    if name == "infonce":
+        tm = torch.randn(3, 16, 5, generator=gen)
+    stacked, _ = compute_bound(name, tj, tm)
+    assert stacked.shape == (3,)
+    for m in range(3):
+        single, _ = compute_bound(name, tj[m], tm[m])
+        torch.testing.assert_close(stacked[m], single)

@@ -17,7 +17,7 @@ from sk_rgmi._counting import (
     joint_counts,
     mi_from_codes,
     mi_from_contingency,
-    mi_statistics,
+    mi_statistics_from_cells,
 )
 
 
@@ -40,6 +40,11 @@ def _same_partition(a: np.ndarray, b: np.ndarray) -> bool:
         lambda r: r.standard_normal((500, 2)).round(1),  # non-integral floats
         lambda r: r.integers(0, 10**12, (500, 2)),  # huge range: sort path
         lambda r: r.integers(0, 3, (500, 3)).astype(bool),
+        # Wide data: the mixed-radix code range (R ** n_columns) is far beyond
+        # int64 -- and, for floats, beyond float64 (8 ** 500 overflowed before).
+        lambda r: r.standard_normal((200, 500)),
+        lambda r: r.integers(0, 5, (40, 500)).astype(float)[r.integers(0, 40, 200)],
+        lambda r: r.integers(0, 2, (40, 300))[r.integers(0, 40, 200)],
     ],
 )
 def test_encode_rows_matches_unique_rows(make) -> None:
@@ -74,6 +79,23 @@ def test_fast_path_block_range_widening_and_layouts() -> None:
     seen = {tuple(r) for r in A[:100]}
     assert (out[3] >= 0) == ((-1.0, -1.0, -1.0, -1.0) in seen)
     assert RowEncoder().fit_raw_integral(np.array([[0.5]])) is None
+
+
+def test_wide_rows_encode_without_overflow() -> None:
+    # Regression: 500 continuous columns made the float fast path compute
+    # radix ** 500 and raise OverflowError. Non-integral data must be declined by
+    # the fast path, and wide rows must round-trip through fit / transform.
+    rng = np.random.default_rng(7)
+    A = rng.standard_normal((200, 500))
+    assert RowEncoder().fit_raw_integral(A) is None
+    binned = (A > 0).astype(float)[rng.integers(0, 200, 300)]
+    enc = RowEncoder()
+    codes = enc.fit_transform(binned)
+    assert enc.n_states_ == len(np.unique(binned, axis=0))
+    np.testing.assert_array_equal(enc.transform(binned), codes)
+    unseen = binned[:1].copy()
+    unseen[0, 0] = 2.0
+    np.testing.assert_array_equal(enc.transform(unseen), [-1])
 
 
 def test_encode_rows_radix_overflow_compacts() -> None:
@@ -209,7 +231,7 @@ def test_mi_agrees_with_sklearn_and_all_representations() -> None:
         a = mi_from_codes(x, y, correction=corr)
         b = mi_from_contingency(table, correction=corr)
         c = mi_from_contingency(sparse.csr_array(table), correction=corr)
-        s = mi_statistics(x, y, correction=corr)
+        s = mi_statistics_from_cells(*joint_counts(x, y), correction=corr)
         assert a == pytest.approx(b, abs=1e-12)
         assert a == pytest.approx(c, abs=1e-12)
         assert a == pytest.approx(s.mi, abs=1e-12)
@@ -217,7 +239,7 @@ def test_mi_agrees_with_sklearn_and_all_representations() -> None:
             s.entropy_x + s.entropy_y - s.entropy_xy, abs=1e-12
         )
     # Miller-Madow MI: plug-in + (K_x + K_y - K_xy - 1) / (2N)
-    s = mi_statistics(x, y)
+    s = mi_statistics_from_cells(*joint_counts(x, y))
     mm = ref + (s.n_states_x + s.n_states_y - s.n_states_xy - 1) / (2 * 3000)
     assert mi_from_codes(x, y, correction="miller-madow") == pytest.approx(mm, 1e-12)
 
@@ -245,7 +267,7 @@ def test_mi_jackknife_and_std_brute_force() -> None:
     loo = np.array([mi_from_codes(np.delete(x, k), np.delete(y, k)) for k in range(n)])
     jk = n * mi_from_codes(x, y) - (n - 1) * loo.mean()
     se = math.sqrt((n - 1) / n * ((loo - loo.mean()) ** 2).sum())
-    s = mi_statistics(x, y, correction="jackknife")
+    s = mi_statistics_from_cells(*joint_counts(x, y), correction="jackknife")
     assert s.mi == pytest.approx(jk, abs=1e-12)
     assert s.mi_std == pytest.approx(se, abs=1e-12)
 

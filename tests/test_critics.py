@@ -9,11 +9,13 @@ from torch import nn
 from sk_rgmi.nn.critics import (
     CRITICS,
     ConcatCritic,
+    MemberLinear,
     SeparableCritic,
+    StackedCritic,
     TwoBranchCritic,
     make_critic,
 )
-from sk_rgmi.nn.training import critic_scores
+from sk_rgmi.nn.evaluation import critic_scores
 
 
 @pytest.mark.parametrize("name", sorted(CRITICS))
@@ -46,9 +48,37 @@ def test_residual_layers_follow_n_layers() -> None:
     linears = [
         m
         for m in TwoBranchCritic(2, 2, 4, n_layers=3).x_branch
-        if isinstance(m, nn.Linear)
+        if isinstance(m, MemberLinear)
     ]
     assert len(linears) == 3
+
+
+@pytest.mark.parametrize("name", ["concat", "two-branch", "separable"])
+def test_ensemble_members_are_independent_critics(name) -> None:
+    # Member m of a stacked critic computes exactly what a single critic with
+    # member m's parameters computes (the ensemble is M critics, not one).
+    torch.manual_seed(0)
+    ens = make_critic(name, 3, 2, hidden_size=8, n_members=4)
+    x, y = torch.randn(4, 6, 3), torch.randn(4, 6, 2)
+    out = ens(x, y)
+    assert out.shape == (4, 6)
+    for m in range(4):
+        single = make_critic(name, 3, 2, hidden_size=8)
+        single.load_state_dict({k: v[m : m + 1] for k, v in ens.state_dict().items()})
+        torch.testing.assert_close(single(x[m], y[m]), out[m])
+
+
+def test_factory_ensemble_is_stacked_with_vmap() -> None:
+    torch.manual_seed(0)
+    ens = make_critic(
+        lambda dx, dy: ConcatCritic(dx, dy, hidden_size=4), 2, 2, n_members=3
+    )
+    assert isinstance(ens, StackedCritic) and ens.n_members == 3
+    x, y = torch.randn(3, 5, 2), torch.randn(3, 5, 2)
+    out = ens(x, y)
+    assert out.shape == (3, 5)
+    out.sum().backward()  # gradients reach the stacked parameters
+    assert all(p.grad is not None for p in ens.parameters())
 
 
 def test_separable_scores_diagonal_equals_forward() -> None:

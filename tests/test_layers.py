@@ -17,8 +17,10 @@ from sk_rgmi.nn.callbacks import (
     normalize_filters,
 )
 from sk_rgmi.nn.critics import make_critic
+from sk_rgmi.nn.data import HeldOutSplit
 from sk_rgmi.nn.layers import CoarseGrainedCritic, LinearCoarse, RelaxedBinaryCoarse
-from sk_rgmi.nn.training import make_mi_net
+from sk_rgmi.nn.net import MINENet
+from sk_rgmi.nn.normalization import ZScore
 
 
 def _gen(seed: int = 0) -> torch.Generator:
@@ -75,8 +77,9 @@ def test_standardization_and_effective_filters() -> None:
     layer = RelaxedBinaryCoarse(3, 2, generator=_gen())
     with torch.no_grad():
         layer.linear.bias.copy_(torch.tensor([0.3, -0.2]))
-    layer.set_standardization(np.array([0.5, 0.2, 0.0]), np.array([0.5, 2.0, 0.0]))
-    assert float(layer.x_scale[2]) == 1.0  # zero scale -> 1 (constant feature)
+    data = np.array([[0.0, -1.8, 7.0], [1.0, 2.2, 7.0]])  # std 0.5, 2.0, 0.0
+    layer.set_standardization(ZScore.from_data(data))
+    assert float(layer.standardize.scale[2]) == 1.0  # constant feature: scale 1
     x = torch.randn(20, 3, generator=_gen(2))
     w, b = layer.effective_filters()
     with torch.no_grad():
@@ -181,15 +184,15 @@ class _CriticSnapshot(Callback):
 
 
 def test_callbacks_on_the_shared_training_path() -> None:
-    """Annealing, alternation and filter history through make_mi_net's net."""
+    """Annealing, alternation and filter history through the shared training path."""
     X, Y = _toy_pairs()
     snap = _CriticSnapshot()
-    net = make_mi_net(
+    net = MINENet(
         _module(),
         lr=1e-2,
         batch_size=100,
         max_epochs=6,
-        validation_fraction=0.2,
+        train_split=HeldOutSplit(0.2, random_state=0),
         early_stopping=None,
         callbacks=[
             ("filters", FilterHistory()),
@@ -220,11 +223,11 @@ def test_callbacks_on_the_shared_training_path() -> None:
 
 def test_temperature_reaches_the_layer() -> None:
     X, Y = _toy_pairs(400)
-    net = make_mi_net(
+    net = MINENet(
         _module(1),
         batch_size=100,
         max_epochs=3,
-        validation_fraction=None,
+        train_split=None,
         early_stopping=None,
         callbacks=[TemperatureAnnealing(0.5, 0.2)],
         random_state=0,
@@ -242,11 +245,11 @@ def test_callbacks_need_a_coarse_layer() -> None:
             return self.lin(x * y)
 
     X = np.random.default_rng(0).normal(size=(200, 2)).astype(np.float32)
-    net = make_mi_net(
+    net = MINENet(
         Plain(),
         batch_size=50,
         max_epochs=1,
-        validation_fraction=None,
+        train_split=None,
         early_stopping=None,
         callbacks=[FilterHistory()],
         random_state=0,

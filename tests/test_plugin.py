@@ -15,7 +15,7 @@ from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 
 from sk_rgmi import PluginMIEstimator
 from sk_rgmi._counting import CORRECTIONS
-from sk_rgmi.exceptions import UndersampledWarning
+from sk_rgmi.exceptions import BinningWarning, UndersampledWarning
 
 LN2 = math.log(2.0)
 
@@ -313,6 +313,7 @@ def test_grid_search_over_bins_on_gaussians(d: int) -> None:
     cv = KFold(3, shuffle=True, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UndersampledWarning)
+        warnings.simplefilter("ignore", BinningWarning)  # d = 2: tested below
         gs = GridSearchCV(PluginMIEstimator(), {"n_bins": grid}, cv=cv).fit(x, y)
         scores = cross_val_score(PluginMIEstimator(n_bins=6), x, y, cv=cv)
     assert grid[0] < gs.best_params_["n_bins"] < grid[-1]
@@ -339,7 +340,7 @@ def test_auto_bins_continuous_only() -> None:
     rng = np.random.default_rng(13)
     n = 4000
     spins = rng.integers(0, 2, (n, 1)).astype(float)
-    means = rng.integers(0, 5, (n, 1)) * 0.25  # seed-style block means, 5 levels
+    means = rng.integers(0, 5, (n, 1)) * 0.25  # block means as in the original notebook
     cont = rng.standard_normal((n, 1))
     est = PluginMIEstimator().fit(np.hstack([spins, means, cont]), cont[:, 0] + 1)
     assert est.bin_edges_x_[0] is None and est.bin_edges_x_[1] is None
@@ -353,6 +354,70 @@ def test_auto_bins_continuous_only() -> None:
     # an int bins only columns with more distinct values than bins
     est3 = _fit(np.hstack([spins, means]), spins[:, 0], n_bins=3)
     assert est3.bin_edges_x_[0] is None and est3.bin_edges_x_[1] is not None
+
+
+def test_binning_several_continuous_dimensions_warns() -> None:
+    # 3 + 3 correlated Gaussian coordinates (rho = 0.6 each): true MI
+    # -(3/2) ln(1 - 0.36) = 0.669 nats. "auto" gives 3 quantile bins per column;
+    # the MI of the binned variables, from exact bivariate-normal cell
+    # probabilities (3 independent pairs, additive), is 3 x 0.1354 = 0.406 nats.
+    # mi_ must estimate that (within 5 sigma, sigma = mi_std_ = 0.006), far below
+    # the truth -- and the user must be told what to use instead.
+    x, y, truth = _gaussians(20_000, 3, 0.6, seed=16)
+    assert truth == pytest.approx(0.669, abs=1e-3)
+    with pytest.warns(BinningWarning, match="KSGEstimator.*MINEEstimator") as rec:
+        est = PluginMIEstimator().fit(x, y)
+    assert "3 column(s) of X and 3 of y cut into 3 bins" in str(rec[0].message)
+    assert abs(est.mi_ - 0.406) < 5 * est.mi_std_
+    assert est.mi_ + 20 * est.mi_std_ < truth
+    # an explicit bin count on several continuous columns is binning too
+    with pytest.warns(BinningWarning, match="8 bins"):
+        _fit(x, y, n_bins=8)
+
+
+def test_binning_does_not_warn_for_discrete_or_1d_continuous() -> None:
+    rng = np.random.default_rng(17)
+    n = 4000
+    spins = rng.integers(0, 2, (n, 4)).astype(float)
+    means = rng.integers(0, 5, (n, 2)) * 0.25  # discrete levels, not binned
+    x, y, truth = _gaussians(n, 1, 0.8, seed=17)
+    cases = [
+        (spins, spins[:, ::-1]),  # 0/1 floats
+        (spins.astype(int), means),  # ints and block means
+        (x, y),  # one continuous column per side: fine bins
+        (np.hstack([x, spins[:, :1]]), y),  # plus a discrete column
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", BinningWarning)
+        for X, Y in cases:
+            assert np.isfinite(_fit(X, Y).mi_)
+    # One column per side: "auto" gives sqrt(N / 5) = 28 quantile bins. The MI of
+    # the binned pair, from exact bivariate-normal cell probabilities, is 0.496
+    # nats against 0.511: a loss of 0.015, so mi_ is within 0.02 + 5 sigma.
+    single = _fit(x, y)
+    assert len(single.bin_edges_x_[0]) == 27
+    assert abs(single.mi_ - truth) < 0.02 + 5 * single.mi_std_
+
+
+def test_many_continuous_columns_clear_error_not_overflow() -> None:
+    # Regression: 200 rows x 500 continuous columns raised OverflowError in the
+    # row encoder. With 2 bins per column every row is a distinct state of each
+    # side, so the counts are hopeless: a ValueError that names the estimators.
+    rng = np.random.default_rng(18)
+    X = rng.standard_normal((200, 500))
+    Y = X + rng.standard_normal((200, 500))
+    with pytest.raises(ValueError, match="Too many discrete states") as err:
+        PluginMIEstimator().fit(X, Y)
+    assert "500 + 500 continuous columns" in str(err.value)
+    assert "MINEEstimator" in str(err.value)
+    # One wide side against a binary label: a number, with both warnings.
+    label = (X[:, 0] > 0).astype(int)
+    with (
+        pytest.warns(BinningWarning),
+        pytest.warns(UndersampledWarning, match="distinct state of X"),
+    ):
+        est = PluginMIEstimator().fit(X, label)
+    assert est.n_states_x_ == 200 and np.isfinite(est.mi_)
 
 
 # ------------------------------------------------------------------ large state spaces

@@ -3,12 +3,15 @@
 Every function takes the critic's scores on joint pairs, ``t_joint`` of shape (B,),
 and on product-of-marginals pairs, ``t_marg`` of shape (B,) (or (B, K) negatives per
 row for :func:`infonce`), and returns the bound (a 0-d tensor, in nats) to be
-*maximised*. The returned tensor's value is the bound's estimate on the batch; its
-gradient is the one used for training, which for ``mine`` and ``smile`` differs from
-the gradient of the value on purpose (bias correction, variance reduction).
+*maximised*. Scores of M critics trained together (an ensemble) are stacked as
+(M, B) (and (M, B, K)); the bounds are then computed per critic, shape (M,). The
+returned tensor's value is the bound's estimate on the batch; its gradient is the
+one used for training, which for ``mine`` and ``smile`` differs from the gradient of
+the value on purpose (bias correction, variance reduction).
 
 The only state, the running mean of E_Q[e^T] used by :func:`mine`, is an explicit
-0-d tensor (its logarithm) passed in and returned, so the trainer owns it.
+tensor (its logarithm; one value per critic) passed in and returned, so the trainer
+owns it.
 
 All bounds are computed in the log domain (``logsumexp``): critic outputs in the
 hundreds or thousands give finite values and finite gradients for ``mine``,
@@ -43,19 +46,32 @@ __all__ = [
 
 
 def _flat(t: Tensor, name: str) -> Tensor:
+    """Scores with the batch along the last dimension: (B,), (B, 1) or (M, B)."""
     if t.dim() == 2 and t.shape[1] == 1:
         t = t[:, 0]
-    if t.dim() != 1:
+    if t.dim() not in (1, 2):
         raise ValueError(
-            f"{name} must have shape (B,) or (B, 1), got {tuple(t.shape)}."
+            f"{name} must have shape (B,), (B, 1) or (M, B) for M critics, got "
+            f"{tuple(t.shape)}."
         )
-    if t.shape[0] == 0:
+    if t.shape[-1] == 0:
         raise ValueError(f"{name} is empty.")
     return t
 
 
+def _pair(t_joint: Tensor, t_marg: Tensor) -> tuple[Tensor, Tensor]:
+    """Joint and marginal scores of the same critics: equal leading dimensions."""
+    t_joint, t_marg = _flat(t_joint, "t_joint"), _flat(t_marg, "t_marg")
+    if t_joint.shape[:-1] != t_marg.shape[:-1]:
+        raise ValueError(
+            f"t_joint {tuple(t_joint.shape)} and t_marg {tuple(t_marg.shape)} must "
+            "hold the scores of the same critics (equal leading dimensions)."
+        )
+    return t_joint, t_marg
+
+
 def _log_mean_exp(t: Tensor) -> Tensor:
-    return torch.logsumexp(t, 0) - math.log(t.shape[0])
+    return torch.logsumexp(t, -1) - math.log(t.shape[-1])
 
 
 def dv_bound(t_joint: Tensor, t_marg: Tensor) -> Tensor:
@@ -63,13 +79,13 @@ def dv_bound(t_joint: Tensor, t_marg: Tensor) -> Tensor:
 
     Parameters
     ----------
-    t_joint, t_marg : Tensor of shape (B,) or (B, 1)
+    t_joint, t_marg : Tensor of shape (B,), (B, 1) or (M, B)
         Critic scores on joint pairs and on product-of-marginals pairs.
 
     Returns
     -------
     Tensor
-        0-d tensor, the bound in nats.
+        The bound in nats: 0-d, or (M,) for stacked critics.
 
     Examples
     --------
@@ -78,9 +94,8 @@ def dv_bound(t_joint: Tensor, t_marg: Tensor) -> Tensor:
     >>> float(dv_bound(torch.tensor([1.0, 1.0]), torch.tensor([0.0, 0.0])))
     1.0
     """
-    t_joint = _flat(t_joint, "t_joint")
-    t_marg = _flat(t_marg, "t_marg")
-    return t_joint.mean() - _log_mean_exp(t_marg)
+    t_joint, t_marg = _pair(t_joint, t_marg)
+    return t_joint.mean(-1) - _log_mean_exp(t_marg)
 
 
 def mine_biased(t_joint: Tensor, t_marg: Tensor) -> Tensor:
@@ -116,9 +131,9 @@ def mine(
 
     Parameters
     ----------
-    t_joint, t_marg : Tensor of shape (B,) or (B, 1)
+    t_joint, t_marg : Tensor of shape (B,), (B, 1) or (M, B)
         Critic scores on joint and on product-of-marginals pairs.
-    log_ema : 0-d Tensor or None
+    log_ema : Tensor of shape () or (M,), or None
         Log of the running mean of ``E_Q[e^T]`` from the previous batch; None starts
         it at the current batch's value.
     ema_alpha : float in (0, 1]
@@ -126,9 +141,9 @@ def mine(
 
     Returns
     -------
-    bound : 0-d Tensor
+    bound : Tensor of shape () or (M,)
         The minibatch DV bound in nats (maximise it).
-    log_ema : 0-d Tensor
+    log_ema : Tensor of shape () or (M,)
         The updated state (detached), to pass to the next call.
 
     Examples
@@ -144,8 +159,7 @@ def mine(
     """
     if not 0.0 < ema_alpha <= 1.0:
         raise ValueError(f"ema_alpha must be in (0, 1], got {ema_alpha!r}.")
-    t_joint = _flat(t_joint, "t_joint")
-    t_marg = _flat(t_marg, "t_marg")
+    t_joint, t_marg = _pair(t_joint, t_marg)
     lme = _log_mean_exp(t_marg.detach())
     if log_ema is None or ema_alpha == 1.0:
         new_log_ema = lme
@@ -155,10 +169,10 @@ def mine(
             log_ema + math.log1p(-ema_alpha), lme + math.log(ema_alpha)
         )
     # weights e^(T_i) / (B m), bounded by 1/ema_alpha since m >= alpha * mean(e^T)
-    weights = torch.exp(t_marg.detach() - new_log_ema) / t_marg.shape[0]
+    weights = torch.exp(t_marg.detach() - new_log_ema[..., None]) / t_marg.shape[-1]
     # value: log mean e^T (exact); gradient: sum_i w_i ∇T_i (the corrected one)
-    second = lme + (weights * (t_marg - t_marg.detach())).sum()
-    return t_joint.mean() - second, new_log_ema
+    second = lme + (weights * (t_marg - t_marg.detach())).sum(-1)
+    return t_joint.mean(-1) - second, new_log_ema
 
 
 def fdiv(t_joint: Tensor, t_marg: Tensor) -> Tensor:
@@ -175,10 +189,9 @@ def fdiv(t_joint: Tensor, t_marg: Tensor) -> Tensor:
     >>> round(float(fdiv(torch.tensor([1.0]), torch.tensor([1.0, 1.0]))), 6)
     0.0
     """
-    t_joint = _flat(t_joint, "t_joint")
-    t_marg = _flat(t_marg, "t_marg")
+    t_joint, t_marg = _pair(t_joint, t_marg)
     second = torch.exp(_log_mean_exp(t_marg.double() - 1.0))
-    return t_joint.double().mean() - second
+    return t_joint.double().mean(-1) - second
 
 
 def infonce(t_joint: Tensor, t_marg: Tensor) -> Tensor:
@@ -194,7 +207,8 @@ def infonce(t_joint: Tensor, t_marg: Tensor) -> Tensor:
     Returns
     -------
     Tensor
-        0-d tensor in nats; never exceeds ``log(K + 1)``.
+        The bound in nats, 0-d (or (M,) for stacked critics); never exceeds
+        ``log(K + 1)``.
 
     Examples
     --------
@@ -205,15 +219,17 @@ def infonce(t_joint: Tensor, t_marg: Tensor) -> Tensor:
     (2.0794, 2.0794)
     """
     t_joint = _flat(t_joint, "t_joint")
-    if t_marg.dim() == 1:
-        t_marg = t_marg[:, None]
-    if t_marg.dim() != 2 or t_marg.shape[0] != t_joint.shape[0]:
+    if t_marg.dim() == t_joint.dim():
+        t_marg = t_marg[..., None]
+    if t_marg.dim() != t_joint.dim() + 1 or t_marg.shape[:-1] != t_joint.shape:
         raise ValueError(
-            f"t_marg must have shape (B, K) with B={t_joint.shape[0]}, got "
-            f"{tuple(t_marg.shape)}."
+            f"t_marg must have shape (B, K) (or (M, B, K) for M critics) with "
+            f"B={t_joint.shape[-1]}, got {tuple(t_marg.shape)}."
         )
-    scores = torch.cat([t_joint[:, None], t_marg], dim=1)
-    return (t_joint - torch.logsumexp(scores, dim=1)).mean() + math.log(scores.shape[1])
+    scores = torch.cat([t_joint[..., None], t_marg], dim=-1)
+    return (t_joint - torch.logsumexp(scores, dim=-1)).mean(-1) + math.log(
+        scores.shape[-1]
+    )
 
 
 def smile(t_joint: Tensor, t_marg: Tensor, clip: float = 5.0) -> Tensor:
@@ -233,10 +249,9 @@ def smile(t_joint: Tensor, t_marg: Tensor, clip: float = 5.0) -> Tensor:
     """
     if clip <= 0:
         raise ValueError(f"clip must be > 0, got {clip!r}.")
-    t_joint = _flat(t_joint, "t_joint")
-    t_marg = _flat(t_marg, "t_marg")
-    dv = t_joint.mean() - _log_mean_exp(torch.clamp(t_marg, -clip, clip))
-    js = (-F.softplus(-t_joint)).mean() - F.softplus(t_marg).mean()
+    t_joint, t_marg = _pair(t_joint, t_marg)
+    dv = t_joint.mean(-1) - _log_mean_exp(torch.clamp(t_marg, -clip, clip))
+    js = (-F.softplus(-t_joint)).mean(-1) - F.softplus(t_marg).mean(-1)
     return js + (dv - js).detach()
 
 

@@ -1,29 +1,263 @@
-"""skorch callbacks for learning coarse-grainings on the shared MINE training path.
+"""skorch callbacks of the training path and of learned coarse-grainings.
 
-* :class:`TemperatureAnnealing` -- geometric annealing of the relaxation temperature of
-  a :class:`~sk_rgmi.nn.layers.RelaxedBinaryCoarse` layer (RSMI: 0.75 → 0.1).
-* :class:`AlternatingSchedule` -- the seed's schedule: ``critic_steps`` epochs that
-  train only the critic, then one epoch that trains only the coarse-grainer.
-* :class:`FilterHistory` -- records the (sign- and scale-normalised) filters and the
-  threshold in ``net.history`` at the end of every epoch.
+The training path (:class:`~sk_rgmi.nn.net.MINENet`) is skorch's own fit loop with
+these callbacks, in this order:
 
-Each callback finds the coarse layer as ``net.module_.<module_attr>`` (default
-``"coarse"``, the attribute of :class:`~sk_rgmi.nn.layers.CoarseGrainedCritic`).
+* :class:`MIHistory` -- records ``train_mi`` and ``valid_mi`` (nats) per epoch;
+* :class:`DivergenceGuard` -- stops training on a non-finite or exploding bound,
+  then warns (:class:`~sk_rgmi.exceptions.DivergenceWarning`) or, when no epoch
+  was finite, raises :class:`FloatingPointError`;
+* :class:`BestEpoch` -- skorch's :class:`~skorch.callbacks.EarlyStopping` with
+  ``load_best=True`` on the selection estimate: checkpoints the best epoch, stops
+  after ``patience`` epochs without improvement and restores the best epoch;
+* :class:`ReportEstimate` -- after the restore, the held-out estimate on the report
+  part of the split (``net.report_``, ``net.heldout_mi_``);
+* :class:`TextProgressBar` -- skorch's progress bar, falling back to a text bar in
+  notebooks without ipywidgets.
+
+For coarse-grainings (each finds the coarse layer as ``net.module_.<module_attr>``,
+default ``"coarse"``, the attribute of
+:class:`~sk_rgmi.nn.layers.CoarseGrainedCritic`):
+
+* :class:`TemperatureAnnealing` -- geometric annealing of the relaxation
+  temperature of a :class:`~sk_rgmi.nn.layers.RelaxedBinaryCoarse` layer (RSMI:
+  0.75 → 0.1);
+* :class:`AlternatingSchedule` -- the original notebook's schedule:
+  ``critic_steps`` epochs that train only the critic, then one epoch that trains
+  only the coarse-grainer;
+* :class:`FilterHistory` -- records the (sign- and scale-normalised) filters and
+  the threshold in ``net.history`` at the end of every epoch.
 """
 
 from __future__ import annotations
 
+import math
+import warnings
+
 import numpy as np
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, EarlyStopping, ProgressBar
+
+from ..exceptions import DivergenceWarning
 
 __all__ = [
     "AlternatingSchedule",
+    "BestEpoch",
+    "DivergenceGuard",
     "FilterHistory",
+    "MIHistory",
+    "ReportEstimate",
     "TemperatureAnnealing",
+    "TextProgressBar",
     "normalize_filters",
 ]
 
 
+# ----------------------------------------------------------------- training path
+class MIHistory(Callback):
+    """Record ``train_mi`` (mean minibatch bound) and ``valid_mi`` (selection
+    estimate) in nats, the negatives of skorch's ``train_loss`` / ``valid_loss``.
+
+    Examples
+    --------
+    >>> from sk_rgmi.nn.callbacks import MIHistory
+    >>> MIHistory()
+    <class 'sk_rgmi.nn.callbacks.MIHistory'>()
+    """
+
+    def on_epoch_end(self, net, **kwargs) -> None:
+        row = net.history[-1]
+        for name in ("train", "valid"):
+            if f"{name}_loss" in row:
+                net.history.record(f"{name}_mi", -row[f"{name}_loss"])
+
+
+class DivergenceGuard(Callback):
+    """Stop training when the bound diverges; warn, or raise if nothing is usable.
+
+    A minibatch bound (training) or selection estimate that is non-finite or
+    larger in magnitude than ``max_abs_bound`` nats stops training (the optimizer
+    step of a non-finite minibatch is skipped by the net). At the end of training
+    the best epoch has been restored by :class:`BestEpoch`; this callback then
+    warns :class:`~sk_rgmi.exceptions.DivergenceWarning` with advice, or raises
+    :class:`FloatingPointError` when no epoch was finite. ``net.diverged_`` holds
+    the reason (or False).
+
+    Parameters
+    ----------
+    max_abs_bound : float, default=1e4
+        Bounds beyond this (in nats) are numerical blow-ups: no data set of fewer
+        than ``e**max_abs_bound`` samples can certify that much information.
+
+    Examples
+    --------
+    >>> from sk_rgmi.nn.callbacks import DivergenceGuard
+    >>> DivergenceGuard().max_abs_bound
+    10000.0
+    """
+
+    def __init__(self, max_abs_bound: float = 1e4) -> None:
+        self.max_abs_bound = max_abs_bound
+
+    def _bad(self, value: float) -> bool:
+        return not math.isfinite(value) or abs(value) > self.max_abs_bound
+
+    def on_train_begin(self, net, **kwargs) -> None:
+        net.diverged_ = False
+
+    def on_batch_end(self, net, batch=None, training=None, loss=None, **kwargs):
+        if training and loss is not None:
+            value = -float(loss)
+            if self._bad(value):
+                net.diverged_ = f"minibatch bound {value:.4g} nats"
+                raise KeyboardInterrupt
+
+    def on_epoch_end(self, net, **kwargs) -> None:
+        value = net.history[-1].get("valid_mi")
+        if value is not None and self._bad(value):
+            net.diverged_ = f"held-out selection estimate {value:.4g} nats"
+            raise KeyboardInterrupt
+
+    def on_train_end(self, net, **kwargs) -> None:
+        if not net.diverged_:
+            return
+        best = dict(net.callbacks_).get("best_epoch")
+        restored = best is not None and best.best_model_weights_ is not None
+        advice = (
+            "Try a smaller lr, an lr_schedule, loss='smile', or standardised inputs."
+        )
+        if not restored:
+            raise FloatingPointError(
+                f"MI training diverged ({net.diverged_}) before any usable epoch. "
+                + advice
+            )
+        warnings.warn(
+            f"MI training diverged ({net.diverged_}) at epoch {len(net.history)}; "
+            f"restored the best epoch {best.best_epoch_}. " + advice,
+            DivergenceWarning,
+            stacklevel=2,
+        )
+
+
+class BestEpoch(EarlyStopping):
+    """skorch's ``EarlyStopping(load_best=True)`` on the selection estimate.
+
+    Monitors ``valid_loss`` (minus the selection-part MI) with no threshold,
+    records ``valid_mi_best`` in the history, stops after ``patience`` epochs
+    without a new best (``patience=None``: never), and restores the best epoch at
+    the end. When training continues (warm start, ``partial_fit``), the parameters
+    it starts from are a candidate too. Without held-out data
+    (``monitor=None``) every finite epoch is the new best: the last is kept.
+
+    Parameters
+    ----------
+    patience : int or None, default=10
+    monitor : str or None, default="valid_loss"
+
+    Examples
+    --------
+    >>> from sk_rgmi.nn.callbacks import BestEpoch
+    >>> BestEpoch(patience=5).load_best
+    True
+    """
+
+    def __init__(self, patience: int | None = 10, monitor: str | None = "valid_loss"):
+        super().__init__(
+            monitor=monitor,
+            patience=patience,
+            threshold=0.0,
+            threshold_mode="abs",
+            lower_is_better=True,
+            load_best=True,
+            sink=_silent,
+        )
+
+    def on_train_begin(self, net, **kwargs) -> None:
+        super().on_train_begin(net, **kwargs)
+        self.candidate_start_ = len(net.history) > 0
+
+    def on_epoch_begin(self, net, dataset_valid=None, **kwargs) -> None:
+        if self.candidate_start_ and dataset_valid is not None:
+            # warm start: score the starting parameters on this fit's selection part
+            values, _ = net.evaluate(dataset_valid.select, stream="select")
+            self.dynamic_threshold_ = -float(np.mean(values))
+            self.best_epoch_ = len(net.history) - 1
+            self.best_model_weights_ = _state_copy(net.module_)
+        self.candidate_start_ = False
+
+    def on_epoch_end(self, net, **kwargs) -> None:
+        if self.monitor is None:
+            self.best_epoch_ = net.history[-1, "epoch"]
+            self.best_model_weights_ = _state_copy(net.module_)
+            net.history.record("valid_mi_best", True)
+            return
+        before = self.best_epoch_
+        try:
+            super().on_epoch_end(net, **kwargs)
+        finally:
+            net.history.record("valid_mi_best", self.best_epoch_ != before)
+
+
+def _silent(*args, **kwargs) -> None:
+    """A sink that drops skorch's messages (picklable, unlike a lambda)."""
+
+
+def _state_copy(module) -> dict:
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+class ReportEstimate(Callback):
+    """After training (and the best-epoch restore), estimate MI on the report part.
+
+    Sets ``net.report_`` (a dict of per-critic ``values`` and ``stds`` in nats, or
+    None without held-out data), ``net.heldout_mi_`` (their mean) and
+    ``net.heldout_std_``.
+
+    Examples
+    --------
+    >>> from sk_rgmi.nn.callbacks import ReportEstimate
+    >>> ReportEstimate()
+    <class 'sk_rgmi.nn.callbacks.ReportEstimate'>()
+    """
+
+    def on_train_begin(self, net, **kwargs) -> None:
+        self.held_out_ = None
+
+    def on_epoch_begin(self, net, dataset_valid=None, **kwargs) -> None:
+        self.held_out_ = dataset_valid
+
+    def on_train_end(self, net, **kwargs) -> None:
+        held_out, self.held_out_ = self.held_out_, None
+        if held_out is None:
+            net.report_ = net.heldout_mi_ = net.heldout_std_ = None
+            return
+        values, stds = net.evaluate(held_out.report, stream="report")
+        net.report_ = {"values": values, "stds": stds, "index": held_out.report.index}
+        net.heldout_mi_ = float(np.mean(values))
+        # the critics report on disjoint folds: their evaluation noise averages
+        net.heldout_std_ = float(np.sqrt(np.mean(stds**2) / len(stds)))
+
+
+class TextProgressBar(ProgressBar):
+    """skorch's progress bar; in a notebook without ipywidgets, a text bar.
+
+    Examples
+    --------
+    >>> from sk_rgmi.nn.callbacks import TextProgressBar
+    >>> TextProgressBar(batches_per_epoch="count").batches_per_epoch
+    'count'
+    """
+
+    def _use_notebook(self) -> bool:
+        if not super()._use_notebook():
+            return False
+        try:
+            import ipywidgets  # noqa: F401
+        except ImportError:
+            return False
+        return True
+
+
+# ------------------------------------------------------------- coarse-graining
 def normalize_filters(
     weights: np.ndarray, intercept: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -151,11 +385,11 @@ class TemperatureAnnealing(Callback):
 class AlternatingSchedule(Callback):
     """Alternate ``critic_steps`` critic-only epochs with one coarse-grainer epoch.
 
-    The seed's schedule: the critic (MINE) is trained for ``k`` epochs with the filter
-    frozen, then the filter is trained for one epoch with the critic frozen. Freezing
-    sets ``requires_grad=False``; the optimiser then sees no gradient for those
-    parameters and (Adam, SGD) leaves them untouched. The phase is recorded as
-    ``"phase"`` (``"critic"`` or ``"coarse"``) in the history.
+    The original notebook's schedule: the critic (MINE) is trained for ``k`` epochs
+    with the filter frozen, then the filter is trained for one epoch with the critic
+    frozen. Freezing sets ``requires_grad=False``; the optimiser then sees no
+    gradient for those parameters and (Adam, SGD) leaves them untouched. The phase is
+    recorded as ``"phase"`` (``"critic"`` or ``"coarse"``) in the history.
 
     Parameters
     ----------

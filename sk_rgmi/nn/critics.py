@@ -4,54 +4,102 @@ A critic is any :class:`torch.nn.Module` whose ``forward(x, y)`` returns one sco
 per row, shape (B,) or (B, 1). Three are provided, and :func:`make_critic` builds
 one from a registered name or from a user factory ``(x_dim, y_dim) -> nn.Module``:
 
-* ``"two-branch"`` — :class:`TwoBranchCritic`, the seed notebook's "Net 1": an x
-  branch and a y branch whose hidden features are summed, then a head;
-* ``"concat"`` — :class:`ConcatCritic`, the seed's "Net 2": ``[x, y]`` concatenated,
-  then residual ReLU layers;
+* ``"two-branch"`` — :class:`TwoBranchCritic`, the original notebook's "Net 1": an
+  x branch and a y branch whose hidden features are summed, then a head;
+* ``"concat"`` — :class:`ConcatCritic`, the original notebook's "Net 2": ``[x, y]``
+  concatenated, then residual ReLU layers;
 * ``"separable"`` — :class:`SeparableCritic`, ``g(x) · h(y)`` (cheap score matrices,
   the usual InfoNCE critic).
 """
 
 from __future__ import annotations
 
+import copy
+import math
 from collections.abc import Callable
 
 import torch
 from torch import Tensor, nn
+from torch.nn import functional as F
 
 __all__ = [
     "CRITICS",
     "ConcatCritic",
+    "MemberLinear",
     "SeparableCritic",
+    "StackedCritic",
     "TwoBranchCritic",
     "make_critic",
 ]
 
 
-def _mlp(in_dim: int, hidden_size: int, n_layers: int) -> nn.Sequential:
+class MemberLinear(nn.Module):
+    """``M`` independent linear layers applied to ``M`` stacked inputs at once.
+
+    The building block of the critics, so that an ensemble of ``n_members`` critics
+    trains as one network (one batched matrix product per layer instead of a Python
+    loop over critics). Input (M, B, in_features) gives (M, B, out_features); with
+    ``n_members=1`` a plain (B, in_features) input is accepted too and behaves
+    exactly like :class:`torch.nn.Linear` (same initialisation distribution).
+
+    Parameters
+    ----------
+    in_features, out_features : int
+    n_members : int, default=1
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sk_rgmi.nn.critics import MemberLinear
+    >>> layer = MemberLinear(3, 2, n_members=4)
+    >>> layer(torch.zeros(4, 5, 3)).shape
+    torch.Size([4, 5, 2])
+    """
+
+    def __init__(self, in_features: int, out_features: int, n_members: int = 1):
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        self.n_members = n_members
+        bound = 1.0 / math.sqrt(in_features)  # torch.nn.Linear's default init
+        self.weight = nn.Parameter(
+            torch.empty(n_members, out_features, in_features).uniform_(-bound, bound)
+        )
+        self.bias = nn.Parameter(
+            torch.empty(n_members, 1, out_features).uniform_(-bound, bound)
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.dim() == 2 and self.n_members == 1:
+            return F.linear(x, self.weight[0], self.bias[0, 0])
+        return torch.baddbmm(self.bias, x, self.weight.transpose(1, 2))
+
+    def extra_repr(self) -> str:
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"n_members={self.n_members}"
+        )
+
+
+def _mlp(in_dim: int, hidden_size: int, n_layers: int, n_members: int) -> nn.Sequential:
     layers: list[nn.Module] = []
     for i in range(n_layers):
-        layers += [nn.Linear(in_dim if i == 0 else hidden_size, hidden_size), nn.ReLU()]
+        width = in_dim if i == 0 else hidden_size
+        layers += [MemberLinear(width, hidden_size, n_members), nn.ReLU()]
     return nn.Sequential(*layers)
 
 
-def _check_sizes(x_dim: int, y_dim: int, hidden_size: int, n_layers: int) -> None:
-    for name, value, low in (
-        ("x_dim", x_dim, 1),
-        ("y_dim", y_dim, 1),
-        ("hidden_size", hidden_size, 1),
-        ("n_layers", n_layers, 1),
-    ):
-        if not isinstance(value, int) or isinstance(value, bool) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
+def _check_sizes(**sizes: int) -> None:
+    for name, value in sizes.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {value!r}.")
 
 
 class TwoBranchCritic(nn.Module):
-    """The seed's "Net 1": separate x and y branches, summed, then a small head.
+    """The original notebook's "Net 1": x and y branches, summed, then a small head.
 
     ``T(x, y) = head(relu(f(x) + g(y)))`` with ``f``, ``g`` MLPs of ``n_layers``
     ReLU layers of width ``hidden_size`` and a head ``hidden_size -> hidden_size//4
-    -> 1`` (the seed used ``hidden_size=100``, two layers per branch).
+    -> 1`` (the original notebook used ``hidden_size=100``, two layers per branch).
 
     Parameters
     ----------
@@ -60,6 +108,9 @@ class TwoBranchCritic(nn.Module):
     hidden_size : int, default=100
     n_layers : int, default=2
         ReLU layers per branch.
+    n_members : int, default=1
+        Independent critics held as one network (an ensemble): inputs (M, B, d)
+        give scores (M, B). With 1, (B, d) inputs give (B,) scores.
 
     Examples
     --------
@@ -71,27 +122,41 @@ class TwoBranchCritic(nn.Module):
     """
 
     def __init__(
-        self, x_dim: int, y_dim: int, hidden_size: int = 100, n_layers: int = 2
+        self,
+        x_dim: int,
+        y_dim: int,
+        hidden_size: int = 100,
+        n_layers: int = 2,
+        n_members: int = 1,
     ) -> None:
         super().__init__()
-        _check_sizes(x_dim, y_dim, hidden_size, n_layers)
-        self.x_branch = _mlp(x_dim, hidden_size, n_layers)
-        self.y_branch = _mlp(y_dim, hidden_size, n_layers)
+        _check_sizes(
+            x_dim=x_dim,
+            y_dim=y_dim,
+            hidden_size=hidden_size,
+            n_layers=n_layers,
+            n_members=n_members,
+        )
+        self.n_members = n_members
+        self.x_branch = _mlp(x_dim, hidden_size, n_layers, n_members)
+        self.y_branch = _mlp(y_dim, hidden_size, n_layers, n_members)
         head = max(hidden_size // 4, 1)
         self.head = nn.Sequential(
-            nn.Linear(hidden_size, head), nn.ReLU(), nn.Linear(head, 1)
+            MemberLinear(hidden_size, head, n_members),
+            nn.ReLU(),
+            MemberLinear(head, 1, n_members),
         )
 
     def forward(self, x: Tensor, y: Tensor) -> Tensor:
-        return self.head(self.x_branch(x) + self.y_branch(y))[:, 0]
+        return self.head(self.x_branch(x) + self.y_branch(y))[..., 0]
 
 
 class ConcatCritic(nn.Module):
-    """The seed's "Net 2": ``[x, y]`` through residual ReLU layers.
+    """The original notebook's "Net 2": ``[x, y]`` through residual ReLU layers.
 
     ``h = relu(W_0 [x, y])``, then ``h = h + relu(W_k h)`` for ``k = 1 ..
-    n_layers - 1``, then a linear output (the seed: ``hidden_size=100``, three
-    layers).
+    n_layers - 1``, then a linear output (the original notebook: ``hidden_size=100``,
+    three layers).
 
     Parameters
     ----------
@@ -99,6 +164,8 @@ class ConcatCritic(nn.Module):
     hidden_size : int, default=100
     n_layers : int, default=3
         Hidden layers including the first (non-residual) one.
+    n_members : int, default=1
+        Independent critics held as one network (see :class:`TwoBranchCritic`).
 
     Examples
     --------
@@ -106,24 +173,40 @@ class ConcatCritic(nn.Module):
     >>> from sk_rgmi.nn.critics import ConcatCritic
     >>> ConcatCritic(4, 4, hidden_size=8)(torch.ones(3, 4), torch.ones(3, 4)).shape
     torch.Size([3])
+    >>> ConcatCritic(4, 4, hidden_size=8, n_members=5)(
+    ...     torch.ones(5, 3, 4), torch.ones(5, 3, 4)).shape
+    torch.Size([5, 3])
     """
 
     def __init__(
-        self, x_dim: int, y_dim: int, hidden_size: int = 100, n_layers: int = 3
+        self,
+        x_dim: int,
+        y_dim: int,
+        hidden_size: int = 100,
+        n_layers: int = 3,
+        n_members: int = 1,
     ) -> None:
         super().__init__()
-        _check_sizes(x_dim, y_dim, hidden_size, n_layers)
-        self.input = nn.Linear(x_dim + y_dim, hidden_size)
-        self.residual = nn.ModuleList(
-            nn.Linear(hidden_size, hidden_size) for _ in range(n_layers - 1)
+        _check_sizes(
+            x_dim=x_dim,
+            y_dim=y_dim,
+            hidden_size=hidden_size,
+            n_layers=n_layers,
+            n_members=n_members,
         )
-        self.output = nn.Linear(hidden_size, 1)
+        self.n_members = n_members
+        self.input = MemberLinear(x_dim + y_dim, hidden_size, n_members)
+        self.residual = nn.ModuleList(
+            MemberLinear(hidden_size, hidden_size, n_members)
+            for _ in range(n_layers - 1)
+        )
+        self.output = MemberLinear(hidden_size, 1, n_members)
 
     def forward(self, x: Tensor, y: Tensor) -> Tensor:
-        h = torch.relu(self.input(torch.cat([x, y], dim=1)))
+        h = torch.relu(self.input(torch.cat([x, y], dim=-1)))
         for layer in self.residual:
             h = h + torch.relu(layer(h))
-        return self.output(h)[:, 0]
+        return self.output(h)[..., 0]
 
 
 class SeparableCritic(nn.Module):
@@ -139,6 +222,8 @@ class SeparableCritic(nn.Module):
     n_layers : int, default=2
         ReLU layers of each embedding network.
     embed_dim : int, default=32
+    n_members : int, default=1
+        Independent critics held as one network (see :class:`TwoBranchCritic`).
 
     Examples
     --------
@@ -157,22 +242,33 @@ class SeparableCritic(nn.Module):
         hidden_size: int = 100,
         n_layers: int = 2,
         embed_dim: int = 32,
+        n_members: int = 1,
     ) -> None:
         super().__init__()
-        _check_sizes(x_dim, y_dim, hidden_size, n_layers)
+        _check_sizes(
+            x_dim=x_dim,
+            y_dim=y_dim,
+            hidden_size=hidden_size,
+            n_layers=n_layers,
+            embed_dim=embed_dim,
+            n_members=n_members,
+        )
+        self.n_members = n_members
         self.g = nn.Sequential(
-            _mlp(x_dim, hidden_size, n_layers), nn.Linear(hidden_size, embed_dim)
+            _mlp(x_dim, hidden_size, n_layers, n_members),
+            MemberLinear(hidden_size, embed_dim, n_members),
         )
         self.h = nn.Sequential(
-            _mlp(y_dim, hidden_size, n_layers), nn.Linear(hidden_size, embed_dim)
+            _mlp(y_dim, hidden_size, n_layers, n_members),
+            MemberLinear(hidden_size, embed_dim, n_members),
         )
 
     def forward(self, x: Tensor, y: Tensor) -> Tensor:
-        return (self.g(x) * self.h(y)).sum(dim=1)
+        return (self.g(x) * self.h(y)).sum(dim=-1)
 
     def scores(self, x: Tensor, y: Tensor) -> Tensor:
-        """Score matrix ``S[i, j] = T(x_i, y_j)``, shape (B, B)."""
-        return self.g(x) @ self.h(y).T
+        """Score matrix ``S[..., i, j] = T(x_i, y_j)``, shape (B, B) or (M, B, B)."""
+        return self.g(x) @ self.h(y).transpose(-1, -2)
 
 
 #: registered critic names -> classes ``cls(x_dim, y_dim, hidden_size=..., ...)``.
@@ -185,6 +281,74 @@ CRITICS: dict[str, type[nn.Module]] = {
 CriticSpec = str | Callable[[int, int], nn.Module]
 
 
+class StackedCritic(nn.Module):
+    """``M`` copies of any critic module run as one network with ``torch.func``.
+
+    How :func:`make_critic` makes an ensemble from a user factory: the members'
+    parameters are stacked (:func:`torch.func.stack_module_state`) and the shared
+    architecture is mapped over them with :func:`torch.func.vmap`, so inputs
+    (M, B, d) give scores (M, B). (The registered critics stack their layers
+    directly, :class:`MemberLinear`, which is faster.)
+
+    Parameters
+    ----------
+    members : list of torch.nn.Module
+        Critics of identical architecture, ``forward(x, y) -> (B,)`` or (B, 1).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> from sk_rgmi.nn.critics import StackedCritic
+    >>> class Dot(nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.w = nn.Parameter(torch.ones(2))
+    ...     def forward(self, x, y):
+    ...         return (x * y * self.w).sum(-1)
+    >>> StackedCritic([Dot(), Dot(), Dot()])(
+    ...     torch.ones(3, 4, 2), torch.ones(3, 4, 2)).shape
+    torch.Size([3, 4])
+    """
+
+    def __init__(self, members: list[nn.Module]) -> None:
+        super().__init__()
+        from torch.func import stack_module_state
+
+        if not members:
+            raise ValueError("StackedCritic needs at least one member.")
+        params, buffers = stack_module_state(members)
+        self.n_members = len(members)
+        # parameter names contain dots: keep them in a ParameterDict with safe keys
+        self._names = list(params)
+        self.stacked = nn.ParameterDict(
+            {name.replace(".", "__"): nn.Parameter(v) for name, v in params.items()}
+        )
+        for name, value in buffers.items():
+            self.register_buffer("buffer__" + name.replace(".", "__"), value)
+        self._buffer_names = list(buffers)
+        # the architecture without storage ("meta" device), called functionally
+        self._base = [copy.deepcopy(members[0]).to("meta")]
+
+    def forward(self, x: Tensor, y: Tensor) -> Tensor:
+        from torch.func import functional_call, vmap
+
+        params = {n: self.stacked[n.replace(".", "__")] for n in self._names}
+        buffers = {
+            n: getattr(self, "buffer__" + n.replace(".", "__"))
+            for n in self._buffer_names
+        }
+        base = self._base[0]
+
+        def one(p: dict, b: dict, xm: Tensor, ym: Tensor) -> Tensor:
+            out = functional_call(base, (p, b), (xm, ym))
+            return out[:, 0] if out.dim() == 2 else out
+
+        if x.dim() == 2:  # a single batch for every member
+            return vmap(one, in_dims=(0, 0, None, None))(params, buffers, x, y)
+        return vmap(one)(params, buffers, x, y)
+
+
 def make_critic(
     critic: CriticSpec,
     x_dim: int,
@@ -192,6 +356,7 @@ def make_critic(
     *,
     hidden_size: int | None = None,
     n_layers: int | None = None,
+    n_members: int = 1,
 ) -> nn.Module:
     """Build a critic from a registered name or a factory ``(x_dim, y_dim) -> module``.
 
@@ -204,6 +369,11 @@ def make_critic(
     hidden_size, n_layers : int or None
         Sizes for the registered critics (None: the class default). Ignored by
         factories, which own their architecture.
+    n_members : int, default=1
+        Number of independent critics held as one network (an ensemble trained
+        together): the module then maps (M, B, d) inputs to (M, B) scores and has
+        an ``n_members`` attribute. A factory is called ``n_members`` times and its
+        modules are stacked (:class:`StackedCritic`).
 
     Returns
     -------
@@ -214,7 +384,11 @@ def make_critic(
     >>> from sk_rgmi.nn.critics import make_critic
     >>> type(make_critic("concat", 4, 4, hidden_size=8)).__name__
     'ConcatCritic'
+    >>> make_critic("concat", 4, 4, hidden_size=8, n_members=5).n_members
+    5
     """
+    if isinstance(n_members, bool) or not isinstance(n_members, int) or n_members < 1:
+        raise ValueError(f"n_members must be an integer >= 1, got {n_members!r}.")
     if isinstance(critic, str):
         if critic not in CRITICS:
             raise ValueError(
@@ -222,7 +396,7 @@ def make_critic(
                 f"{', '.join(map(repr, CRITICS))} or pass a factory "
                 "(x_dim, y_dim) -> torch.nn.Module."
             )
-        kwargs = {}
+        kwargs = {"n_members": n_members}
         if hidden_size is not None:
             kwargs["hidden_size"] = hidden_size
         if n_layers is not None:
@@ -233,10 +407,11 @@ def make_critic(
             "critic must be a registered name or a factory (x_dim, y_dim) -> "
             f"torch.nn.Module (a class or function, not an instance); got {critic!r}."
         )
-    module = critic(x_dim, y_dim)
-    if not isinstance(module, nn.Module):
-        raise TypeError(
-            f"The critic factory {critic!r} returned {type(module).__name__}, not a "
-            "torch.nn.Module."
-        )
-    return module
+    members = [critic(x_dim, y_dim) for _ in range(n_members)]
+    for module in members:
+        if not isinstance(module, nn.Module):
+            raise TypeError(
+                f"The critic factory {critic!r} returned {type(module).__name__}, "
+                "not a torch.nn.Module."
+            )
+    return members[0] if n_members == 1 else StackedCritic(members)

@@ -9,9 +9,9 @@ variable):
   ``sigmoid((Λx + b + L) / τ)`` with logistic noise ``L`` and temperature ``τ``; in
   evaluation mode it returns the hard, deterministic code ``1[Λx + b > 0]``. Each unit
   carries at most ``ln 2`` nats, so maximising MI constrains ``Λ``.
-* :class:`LinearCoarse` -- the seed notebook's real-valued map ``Λx``. A generic real
-  linear map of binary spins is one-to-one, so it keeps all the information whatever
-  ``Λ`` is: MI says nothing about the filter (see the docs of
+* :class:`LinearCoarse` -- the original notebook's real-valued map ``Λx``. A generic
+  real linear map of binary spins is one-to-one, so it keeps all the information
+  whatever ``Λ`` is: MI says nothing about the filter (see the docs of
   :class:`sk_rgmi.MIMaximizingCoarseGrainer`).
 
 :class:`CoarseGrainedCritic` joins a coarse layer and an MI critic into the module that
@@ -25,11 +25,13 @@ The trainer forms marginal pairs by permuting ``y`` inside a batch and calls
 from __future__ import annotations
 
 import math
-from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from .normalization import ZScore
 
 __all__ = ["CoarseGrainedCritic", "LinearCoarse", "RelaxedBinaryCoarse"]
 
@@ -54,32 +56,27 @@ def _init_linear(
 
 
 class _Standardized(nn.Module):
-    """A linear map applied to standardised input ``(x - x_mean) / x_scale``.
+    """A linear map applied to z-scored input (a :class:`~sk_rgmi.nn.ZScore`).
 
-    The buffers default to 0 and 1 (no standardisation); :meth:`set_standardization`
-    sets them from the training data. :meth:`effective_filters` returns the filter and
-    offset acting on the raw input.
+    The z-score is the identity until :meth:`set_standardization` sets it from the
+    training data. :meth:`effective_filters` returns the filter and offset acting on
+    the raw input.
     """
 
     linear: nn.Linear
 
     def _init_buffers(self, n_features: int) -> None:
-        self.register_buffer("x_mean", torch.zeros(n_features))
-        self.register_buffer("x_scale", torch.ones(n_features))
+        self.standardize = ZScore(np.zeros(n_features), np.ones(n_features))
 
-    def set_standardization(self, mean: Any, scale: Any) -> None:
-        """Standardise inputs with per-feature ``mean`` and ``scale`` (zeros -> 1)."""
-        mean_t = torch.as_tensor(mean, dtype=self.x_mean.dtype).reshape(-1)
-        scale_t = torch.as_tensor(scale, dtype=self.x_scale.dtype).reshape(-1).clone()
-        scale_t[~(scale_t > 0)] = 1.0
-        self.x_mean.copy_(mean_t)
-        self.x_scale.copy_(scale_t)
+    def set_standardization(self, zscore: ZScore) -> None:
+        """Standardise inputs with ``zscore`` (e.g. ``ZScore.from_data(X_train)``)."""
+        self.standardize = zscore.to(self.linear.weight.device)
 
     def _raw_weights(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Differentiable ``(W, b)`` acting on the raw input (standardisation folded
         into the parameters: two ops on tiny tensors instead of two on the batch)."""
-        w = self.linear.weight / self.x_scale
-        b = -(w @ self.x_mean)
+        w = self.linear.weight / self.standardize.scale
+        b = -(w @ self.standardize.loc)
         if self.linear.bias is not None:
             b = b + self.linear.bias
         return w, b
@@ -96,7 +93,7 @@ class _Standardized(nn.Module):
 
 
 class LinearCoarse(_Standardized):
-    """Real-valued linear coarse-graining ``h = Λx`` (the seed's ``CoarseGrain``).
+    """Real-valued linear coarse-graining ``h = Λx`` (the notebook's ``CoarseGrain``).
 
     Parameters
     ----------
@@ -105,7 +102,8 @@ class LinearCoarse(_Standardized):
     n_components : int
         Number of coarse variables.
     bias : bool, default=False
-        Add a learned offset (the seed has none; an offset never changes MI).
+        Add a learned offset (the original notebook has none; an offset never changes
+        MI).
     generator : torch.Generator, optional
         Source of the initial weights (seeded for reproducible fits).
 
@@ -138,7 +136,7 @@ class LinearCoarse(_Standardized):
 class RelaxedBinaryCoarse(_Standardized):
     """Stochastic binary coarse units relaxed with a binary Concrete distribution.
 
-    The input is first standardised with the buffers ``x_mean`` and ``x_scale``
+    The input is first standardised by a :class:`~sk_rgmi.nn.ZScore`
     (:meth:`set_standardization`; identity by default), so a zero threshold starts at
     the data's centre; :meth:`effective_filters` gives ``Λ`` and ``b`` on the raw input.
 
@@ -223,7 +221,8 @@ class CoarseGrainedCritic(nn.Module):
     """Module ``forward(x, y) -> scores (B,)`` that coarse-grains inside the critic.
 
     ``symmetric=True``: ``critic(coarse(x), coarse(y))`` -- ``x`` and ``y`` are blocks
-    of the same shape coarse-grained with the same filter (the seed's set-up).
+    of the same shape coarse-grained with the same filter (the original notebook's
+    set-up).
     ``symmetric=False``: ``critic(coarse(x), y)`` -- ``y`` is the raw environment
     (real-space mutual information, RSMI).
 

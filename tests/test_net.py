@@ -1,4 +1,4 @@
-"""Tests for the one training path (sk_rgmi.nn.training) and device/thread policy."""
+"""Tests for the training path: the skorch net, its callbacks, device and threads."""
 
 from __future__ import annotations
 
@@ -13,14 +13,10 @@ from torch import nn
 
 from sk_rgmi.exceptions import DivergenceWarning
 from sk_rgmi.nn._device import default_num_threads, resolve_device, torch_threads
-from sk_rgmi.nn.critics import ConcatCritic
-from sk_rgmi.nn.training import (
-    MINENet,
-    PairDataset,
-    SliceIterator,
-    estimate_mi,
-    make_mi_net,
-)
+from sk_rgmi.nn.critics import ConcatCritic, make_critic
+from sk_rgmi.nn.data import HeldOutSplit
+from sk_rgmi.nn.evaluation import estimate_mi
+from sk_rgmi.nn.net import MINENet
 
 
 def _gaussian_pairs(n: int, rho: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -30,145 +26,18 @@ def _gaussian_pairs(n: int, rho: float, seed: int) -> tuple[np.ndarray, np.ndarr
     return x.astype(np.float32), y.astype(np.float32)
 
 
-class GaussianLogRatio(nn.Module):
-    """The optimal DV critic for standard bivariate normals with correlation rho."""
-
-    def __init__(self, rho: float) -> None:
-        super().__init__()
-        self.rho = rho
-
-    def forward(self, x, y):
-        r2 = 1 - self.rho**2
-        x, y = x[:, 0], y[:, 0]
-        quad = self.rho**2 * (x**2 + y**2) - 2 * self.rho * x * y
-        return -0.5 * math.log(r2) - quad / (2 * r2)
+def _net(module, validation_fraction=0.2, n_members=1, **kwargs) -> MINENet:
+    split = None
+    if validation_fraction:
+        split = HeldOutSplit(validation_fraction, n_members, random_state=0)
+    return MINENet(module, train_split=split, **kwargs)
 
 
 def _small_net(**kwargs) -> MINENet:
     torch.manual_seed(0)
     params = {"batch_size": 128, "max_epochs": 4, "random_state": 0, "lr": 3e-3}
     params.update(kwargs)
-    return make_mi_net(ConcatCritic(1, 1, hidden_size=16), **params)
-
-
-# ----------------------------------------------------------------- data / batches
-def test_slice_iterator_covers_each_row_once_per_epoch() -> None:
-    ds = PairDataset(np.arange(10.0)[:, None], np.arange(10.0))
-    it = SliceIterator(ds, 4, shuffle=True, generator=torch.Generator().manual_seed(0))
-    seen = torch.cat([x[:, 0] for x, y in it])
-    assert sorted(seen.tolist()) == list(range(10))
-    for x, y in it:  # rows stay paired after shuffling
-        torch.testing.assert_close(x, y)
-    dropped = SliceIterator(ds, 4, drop_last=True)
-    assert [len(x) for x, _ in dropped] == [4, 4]
-
-
-def test_pair_dataset_errors() -> None:
-    with pytest.raises(ValueError, match="same number of samples"):
-        PairDataset(np.zeros((3, 1)), np.zeros((4, 1)))
-    with pytest.raises(ValueError, match="NaN"):
-        PairDataset(np.array([[np.nan], [1.0]]), np.zeros(2))
-    with pytest.raises(ValueError, match="numeric"):
-        PairDataset(np.array([["a"], ["b"]]), np.zeros(2))
-
-
-# ---------------------------------------------------------------------- estimate_mi
-def test_estimate_mi_with_true_log_ratio_recovers_mi() -> None:
-    rho = 0.8
-    true = -0.5 * math.log(1 - rho**2)  # 0.511 nats
-    x, y = _gaussian_pairs(20_000, rho, 0)
-    critic = GaussianLogRatio(rho)
-    values = [
-        estimate_mi(critic, x, y, n_permutations=8, random_state=s) for s in range(3)
-    ]
-    # Tolerance: the joint term's standard error sd(T)/sqrt(n) = 0.79/141 ≈ 0.0056 plus
-    # the partition term's sd(e^T)/sqrt(8 n) ≈ 1.7/400 ≈ 0.004, times 5: 0.035.
-    assert all(abs(v - true) < 0.035 for v in values)
-    # the pairings change with random_state, the value only by noise
-    assert len(set(values)) == 3
-
-
-def test_estimate_mi_infonce_form_ignores_functions_of_x() -> None:
-    # An InfoNCE-trained critic is the log density ratio only up to c(x). The InfoNCE
-    # evaluation is exactly invariant to c(x); the DV evaluation is not.
-    rho = 0.8
-    true = -0.5 * math.log(1 - rho**2)  # 0.511 nats, well below log(K + 1)
-    x, y = _gaussian_pairs(20_000, rho, 2)
-    critic = GaussianLogRatio(rho)
-
-    class Shifted(nn.Module):
-        def forward(self, x, y):
-            return critic(x, y) + 3.0 * x[:, 0]
-
-    k = 63  # InfoNCE is capped at log(64) = 4.16 nats and biased low by O(MI/K)
-    plain = estimate_mi(critic, x, y, n_permutations=k, random_state=0, bound="infonce")
-    shifted = estimate_mi(
-        Shifted(), x, y, n_permutations=k, random_state=0, bound="infonce"
-    )
-    assert shifted == pytest.approx(plain, abs=1e-9)
-    # Same noise budget as the DV test above (5 standard errors ≈ 0.035) plus the
-    # finite-K bias of InfoNCE at the true critic (measured -0.013, sd 0.006, 8 seeds).
-    assert abs(plain - true) < 0.05
-    assert estimate_mi(Shifted(), x, y, n_permutations=8, random_state=0) < true - 0.5
-    with pytest.raises(ValueError, match="bound must be"):
-        estimate_mi(critic, x, y, bound="nwj")
-
-
-@pytest.mark.parametrize("bound", ["dv", "infonce"])
-def test_estimate_mi_standard_error_matches_spread_over_data_sets(bound) -> None:
-    # The reported standard error against the spread of the estimate over 40
-    # independent data sets, exact critic. The sample sd of 40 values has a relative
-    # standard error of 1/sqrt(2 * 39) ≈ 0.11; measured ratios (predicted / observed)
-    # were 1.03-1.17 (DV) and 1.0-1.15 (InfoNCE). Bound: [0.7, 1.45] (± 3 SE, plus
-    # the DV approximation's known slight excess).
-    rho, n = 0.8, 2000
-    critic = GaussianLogRatio(rho)
-    k = 4 if bound == "dv" else 32
-    values, stds = zip(
-        *(
-            estimate_mi(
-                critic,
-                *_gaussian_pairs(n, rho, 100 + s),
-                n_permutations=k,
-                random_state=s,
-                bound=bound,
-                return_std=True,
-            )
-            for s in range(40)
-        ),
-        strict=True,
-    )
-    ratio = np.mean(stds) / np.std(values, ddof=1)
-    assert 0.7 < ratio < 1.45
-
-
-def test_estimate_mi_independent_data_is_near_zero() -> None:
-    rng = np.random.default_rng(1)
-    x, y = rng.normal(size=(5000, 1)), rng.normal(size=(5000, 1))
-    # DV is a lower bound: for independent data no critic gets above 0 beyond noise
-    # (5 standard errors of the partition term, sd(e^T)/sqrt(8n) ≈ 0.006 -> 0.03) ...
-    assert estimate_mi(GaussianLogRatio(0.5), x, y, random_state=0) < 0.03
-
-    class Constant(nn.Module):
-        def forward(self, x, y):
-            return torch.full((x.shape[0],), 3.0)
-
-    # ... and a critic that ignores the pairing gives exactly 0
-    assert estimate_mi(Constant(), x, y, random_state=0) == pytest.approx(0, abs=1e-9)
-
-
-def test_estimate_mi_restores_mode_and_clamps_permutations() -> None:
-    critic = ConcatCritic(1, 1, hidden_size=4)
-    critic.train()
-    x, y = _gaussian_pairs(3, 0.5, 2)
-    value = estimate_mi(critic, x, y, n_permutations=50, random_state=0)  # K -> 2
-    assert math.isfinite(value) and critic.training
-    with pytest.raises(ValueError, match="at least 2 samples"):
-        estimate_mi(critic, x[:1], y[:1])
-    with pytest.raises(ValueError, match="same number of samples"):
-        estimate_mi(critic, x, y[:2])
-    with pytest.raises(ValueError, match="n_permutations"):
-        estimate_mi(critic, x, y, n_permutations=0)
+    return _net(ConcatCritic(1, 1, hidden_size=16), **params)
 
 
 # ------------------------------------------------------------------------ the net
@@ -181,10 +50,9 @@ def test_net_logs_history_and_restores_best_epoch() -> None:
     best = max(net.history, key=lambda r: r["valid_mi"])
     assert net.best_epoch_ == best["epoch"]
     # the restored module reproduces the best epoch's selection-half value exactly
-    _, select, _ = net._split(x, y)
-    assert net._evaluate(select, select=True) == pytest.approx(
-        best["valid_mi"], abs=1e-6
-    )
+    _, held_out = net.get_split_datasets(x, y)
+    values, _ = net.evaluate(held_out.select, stream="select")
+    assert values[0] == pytest.approx(best["valid_mi"], abs=1e-6)
     assert net.heldout_mi_ is not None and math.isfinite(net.heldout_mi_)
 
 
@@ -227,7 +95,7 @@ def test_module_contract_trains_inner_layers_with_param_groups() -> None:
     s = rng.normal(size=(2000, 1))
     x = np.hstack([s + 0.3 * rng.normal(size=(2000, 1)), rng.normal(size=(2000, 1))])
     y = np.hstack([s + 0.3 * rng.normal(size=(2000, 1)), rng.normal(size=(2000, 1))])
-    net = make_mi_net(
+    net = _net(
         module,
         batch_size=100,
         max_epochs=3,
@@ -282,7 +150,7 @@ class _Poisonable(nn.Module):
 def test_divergence_restores_best_epoch_and_warns() -> None:
     x, y = _gaussian_pairs(1000, 0.8, 10)
     torch.manual_seed(0)
-    net = make_mi_net(
+    net = _net(
         _Poisonable(),
         batch_size=100,
         max_epochs=10,
@@ -298,10 +166,8 @@ def test_divergence_restores_best_epoch_and_warns() -> None:
 
 def test_divergence_before_any_finite_epoch_raises() -> None:
     x, y = _gaussian_pairs(500, 0.8, 11)
-    net = make_mi_net(
-        _Poisonable(), batch_size=100, max_epochs=3, callbacks=[_PoisonAt(0)]
-    )
-    with pytest.raises(FloatingPointError, match="before any finite epoch"):
+    net = _net(_Poisonable(), batch_size=100, max_epochs=3, callbacks=[_PoisonAt(0)])
+    with pytest.raises(FloatingPointError, match="before any usable epoch"):
         net.fit(x, y)
 
 
@@ -332,8 +198,10 @@ def test_bad_configuration_errors() -> None:
     x, y = _gaussian_pairs(100, 0.5, 14)
     with pytest.raises(ValueError, match=r"batch_size=128 is larger than the 80"):
         _small_net().fit(x, y)
-    with pytest.raises(ValueError, match="holds out 2"):
-        _small_net(batch_size=4).fit(x[:10], y[:10])
+    with pytest.raises(ValueError, match="5 samples are too few"):
+        _small_net(batch_size=2).fit(x[:5], y[:5])
+    with pytest.raises(ValueError, match=r"holds 1 critic.*n_members=1"):
+        _small_net(n_members=3).fit(x, y)
     with pytest.raises(ValueError, match="Unknown loss"):
         _small_net(loss="kl").fit(x, y)
     with pytest.raises(ValueError, match="early_stopping needs"):
@@ -379,11 +247,61 @@ def test_interrupt_inside_first_epoch_keeps_parameters_and_reports() -> None:
     assert net.best_epoch_ is None and math.isfinite(net.heldout_mi_)
 
 
-def test_auto_batch_size_rule() -> None:
-    from sk_rgmi.nn.training import resolve_batch_size
+def test_ensemble_of_critics_trains_each_on_its_own_folds() -> None:
+    # Five critics trained together, cross-fitted: one report value per critic,
+    # each a held-out estimate of 0.511 nats on its 600-row fold. Tolerance: a
+    # 16-unit critic on 2100 training rows sits within 0.15 nats below the truth
+    # (lower bound + training noise) and the fold's evaluation noise is ~0.03.
+    rho = 0.8
+    x, y = _gaussian_pairs(3000, rho, 21)
+    torch.manual_seed(0)
+    module = make_critic("concat", 1, 1, hidden_size=16, n_members=5)
+    net = _net(module, n_members=5, batch_size=128, max_epochs=8, random_state=0)
+    net.fit(x, y)
+    values = net.report_["values"]
+    true = -0.5 * math.log(1 - rho**2)
+    assert values.shape == (5,) and np.all(values > true - 0.15)
+    assert np.all(values < true + 0.1)
+    assert net.heldout_mi_ == pytest.approx(values.mean())
+    assert sorted(net.report_["index"].reshape(-1).tolist()) == list(range(3000))
 
-    assert resolve_batch_size("auto", 8000) == 1000  # >= 8 steps per epoch
-    assert resolve_batch_size("auto", 80_000) == 1024  # capped
-    assert resolve_batch_size("auto", 100) == 32 and resolve_batch_size("auto", 5) == 5
-    with pytest.raises(ValueError, match="batch_size=64 is larger than the 50"):
-        resolve_batch_size(64, 50)
+
+@pytest.mark.parametrize("lr", [1e3, 1e6])
+@pytest.mark.parametrize("loss", ["mine", "infonce", "smile", "fdiv"])
+def test_huge_learning_rate_is_caught_not_reported(lr, loss) -> None:
+    # Regression: lr=1e6 used to return held-out MI of about -5e29 with no warning.
+    # Now the blow-up stops training: the best finite epoch is restored with a
+    # DivergenceWarning, or FloatingPointError if no epoch was usable.
+    x, y = _gaussian_pairs(1000, 0.8, 22)
+    net = _small_net(loss=loss, lr=lr, max_epochs=20, n_negatives=8)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            net.fit(x, y)
+        except FloatingPointError:
+            return
+    assert any(issubclass(w.category, DivergenceWarning) for w in caught) or (
+        abs(net.heldout_mi_) < 10
+    )
+    assert math.isfinite(net.heldout_mi_) and abs(net.heldout_mi_) < 100
+
+
+def test_progress_bar_falls_back_to_text_without_ipywidgets(monkeypatch) -> None:
+    # Regression: verbose=2 in a notebook without ipywidgets raised ImportError
+    # from tqdm's notebook bar.
+    import builtins
+
+    from sk_rgmi.nn.callbacks import TextProgressBar
+
+    real_import = builtins.__import__
+
+    def no_ipywidgets(name, *args, **kwargs):
+        if name.startswith("ipywidgets"):
+            raise ImportError("No module named 'ipywidgets'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_ipywidgets)
+    monkeypatch.setattr(TextProgressBar, "in_ipynb", lambda self: True)
+    assert not TextProgressBar()._use_notebook()
+    x, y = _gaussian_pairs(400, 0.5, 23)
+    _small_net(max_epochs=1, batch_size=64, verbose=2).fit(x, y)
