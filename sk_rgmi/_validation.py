@@ -7,7 +7,6 @@ and :func:`to_units` when they report an MI value.
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any, Literal
 
 import numpy as np
@@ -15,7 +14,6 @@ from sklearn.utils.validation import validate_data
 
 __all__ = [
     "UNITS",
-    "check_seed_sequence",
     "check_units",
     "to_units",
     "validate_pair",
@@ -111,37 +109,3 @@ def validate_pair(
             f"fitted with y of {n_features_y} features."
         )
     return X, y
-
-
-def check_seed_sequence(random_state: Any) -> np.random.SeedSequence:
-    """``random_state`` (None, int, SeedSequence, Generator, RandomState) as a
-    ``SeedSequence``; a Generator/RandomState is advanced by one draw.
-
-    The one way sk_rgmi turns a ``random_state`` into independent streams:
-    ``check_seed_sequence(rs).spawn(n)`` or ``.generate_state(n)``; numpy's global
-    state is never used.
-
-    Examples
-    --------
-    >>> from sk_rgmi._validation import check_seed_sequence
-    >>> check_seed_sequence(0).entropy
-    0
-    """
-    if isinstance(random_state, np.random.SeedSequence):
-        return random_state
-    if random_state is None:
-        return np.random.SeedSequence()
-    if isinstance(random_state, numbers.Integral) and not isinstance(
-        random_state, bool
-    ):
-        if random_state < 0:
-            raise ValueError(f"random_state must be >= 0, got {random_state}.")
-        return np.random.SeedSequence(int(random_state))
-    if isinstance(random_state, np.random.Generator):
-        return np.random.SeedSequence(random_state.integers(2**63, size=4).tolist())
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.SeedSequence(random_state.randint(2**31, size=4).tolist())
-    raise TypeError(
-        "random_state must be None, an int, a numpy SeedSequence, Generator or "
-        f"RandomState, got {type(random_state).__name__}."
-    )

@@ -7,7 +7,13 @@ import math
 import numpy as np
 import pytest
 
-from sk_rgmi.datasets import block_spin, sample_block_pairs, sample_visible_environment
+from sk_rgmi.datasets import (
+    block_majority,
+    block_spin,
+    block_spin_flow,
+    sample_block_pairs,
+    sample_visible_environment,
+)
 
 
 def naive_majority(lattice: np.ndarray, f: int, tie: int) -> np.ndarray:
@@ -94,6 +100,125 @@ def test_block_spin_mean_and_decimate():
 def test_block_spin_bad_input(args, kwargs, error, match):
     with pytest.raises(error, match=match):
         block_spin(*args, **kwargs)
+
+
+# ---------------------------------------------------------------- block_majority
+def test_block_majority_on_flattened_blocks():
+    rng = np.random.default_rng(10)
+    X = rng.integers(0, 2, size=(500, 4)).astype(np.int8)
+    ones = X.sum(1)
+    for tie_break, tie_value in [("up", 1), ("down", 0), ("first", X[:, 0])]:
+        expected = np.where(2 * ones > 4, 1, np.where(2 * ones < 4, 0, tie_value))
+        got = block_majority(X, tie_break=tie_break)
+        assert got.dtype == np.int8 and got.shape == (500,)
+        np.testing.assert_array_equal(got, expected)
+        # ±1 input keeps its encoding; floats and bools holding spins are accepted
+        np.testing.assert_array_equal(
+            block_majority(2.0 * X - 1, tie_break=tie_break), 2 * expected - 1
+        )
+        np.testing.assert_array_equal(
+            block_majority(X.astype(bool), tie_break=tie_break), expected
+        )
+    # odd blocks never tie: every rule agrees
+    Y = rng.integers(0, 2, size=(200, 9))
+    np.testing.assert_array_equal(
+        block_majority(Y, tie_break="up"), block_majority(Y, tie_break="down")
+    )
+
+
+def test_block_majority_random_ties_fair_and_seeded():
+    ties = np.tile([1, 0, 0, 1], (4000, 1))
+    coins = block_majority(ties, random_state=[3, 4])
+    # fair coin: mean 1/2, sd 1/sqrt(4 * 4000); 4 sigma
+    assert abs(coins.mean() - 0.5) < 4 / math.sqrt(4 * 4000)
+    np.testing.assert_array_equal(coins, block_majority(ties, random_state=[3, 4]))
+    assert not np.array_equal(coins, block_majority(ties, random_state=5))
+
+
+def test_block_majority_is_block_spins_rule():
+    # block_spin of a lattice equals block_majority of its flattened blocks
+    rng = np.random.default_rng(11)
+    x = rng.integers(0, 2, size=(3, 8, 8)).astype(np.int8)
+    blocks = x.reshape(3, 4, 2, 4, 2).transpose(0, 1, 3, 2, 4).reshape(-1, 4)
+    for tie_break in ("up", "down", "first"):
+        np.testing.assert_array_equal(
+            block_spin(x, 2, tie_break=tie_break).ravel(),
+            block_majority(blocks, tie_break=tie_break),
+        )
+
+
+def test_block_majority_same_as_block_coarse_grainer():
+    from sk_rgmi import BlockCoarseGrainer
+
+    X = np.random.default_rng(12).integers(0, 2, size=(300, 4))
+    got = BlockCoarseGrainer("majority", tie_break="first").fit_transform(X)
+    np.testing.assert_array_equal(got.ravel(), block_majority(X, tie_break="first"))
+
+
+@pytest.mark.parametrize(
+    ("blocks", "kwargs", "error", "match"),
+    [
+        (np.zeros(4), {}, ValueError, "n_blocks, n_sites"),
+        (np.full((2, 4), 2), {}, ValueError, "binary spins"),
+        (np.zeros((2, 4)), {"tie_break": "coin"}, ValueError, "tie_break"),
+        (np.zeros((0, 4)), {}, ValueError, "empty"),
+        (np.zeros((2, 4)), {"random_state": "x"}, TypeError, "random_state"),
+    ],
+)
+def test_block_majority_bad_input(blocks, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        block_majority(blocks, **kwargs)
+
+
+@pytest.mark.parametrize("factor", [127, 128])
+def test_block_spin_large_blocks_do_not_overflow(factor):
+    # 127^2 sites are summed in int16 (2 * 16129 < 2^15), 128^2 in int64
+    ones = np.ones((1, factor, factor), dtype=np.int8)
+    assert block_spin(ones, factor)[0, 0, 0] == 1
+    assert block_spin(-ones, factor)[0, 0, 0] == -1
+    assert block_spin(0 * ones, factor)[0, 0, 0] == 0
+    half = np.zeros((1, factor, factor), dtype=np.int8)
+    half[0, : factor // 2 + 1] = 1  # a majority of rows up
+    assert block_spin(half, factor)[0, 0, 0] == 1
+    assert block_spin(half, factor, rule="mean")[0, 0, 0] == pytest.approx(
+        (factor // 2 + 1) / factor
+    )
+
+
+# --------------------------------------------------------------- block_spin_flow
+def test_block_spin_flow_equals_repeated_block_spin():
+    rng = np.random.default_rng(13)
+    x = rng.integers(0, 2, size=(4, 16, 16)).astype(np.int8)
+    for rule in ("majority", "decimate"):
+        steps = block_spin_flow(x, 2, 3, rule, tie_break="first")
+        y = x
+        for step in steps:
+            y = block_spin(y, 2, rule, tie_break="first")
+            np.testing.assert_array_equal(step, y)
+        assert [s.shape for s in steps] == [(4, 8, 8), (4, 4, 4), (4, 2, 2)]
+    # mean: step k is the mean over 2^k x 2^k blocks of the input
+    for k, step in enumerate(block_spin_flow(2 * x - 1, 2, 3, "mean"), start=1):
+        f = 2**k
+        direct = (2 * x - 1).reshape(4, 16 // f, f, 16 // f, f).mean(axis=(2, 4))
+        np.testing.assert_allclose(step, direct, atol=1e-12)
+    # random ties: step 1 is block_spin with the same random_state
+    flow = block_spin_flow(x, 2, 2, random_state=0)
+    np.testing.assert_array_equal(flow[0], block_spin(x, 2, random_state=0))
+    np.testing.assert_array_equal(flow[1], block_spin_flow(x, 2, 2, random_state=0)[1])
+
+
+def test_block_spin_flow_input_step_2d_and_errors():
+    x = np.random.default_rng(14).integers(0, 2, size=(27, 27))
+    steps = block_spin_flow(x, 3, 3, include_input=True)
+    assert [s.shape for s in steps] == [(27, 27), (9, 9), (3, 3), (1, 1)]
+    np.testing.assert_array_equal(steps[0], x)
+    assert steps[0].dtype == np.int8
+    with pytest.raises(ValueError, match=r"factor\*\*n_steps = 3\*\*2 = 9"):
+        block_spin_flow(np.zeros((2, 12, 12)), 3, 2)
+    with pytest.raises(ValueError, match="n_steps"):
+        block_spin_flow(x, 3, 0)
+    with pytest.raises(ValueError, match="rule"):
+        block_spin_flow(x, 3, 1, "median")
 
 
 # ----------------------------------------------------------------- block pairs
@@ -197,6 +322,40 @@ def test_visible_environment_frequencies_periodic():
     assert np.all(V.sum(1) + E.sum(1) <= 1)
     for got, p in [(V.sum(1).mean(), 4 / 144), (E.sum(1).mean(), n_env / 144)]:
         assert abs(got - p) < 4 * math.sqrt(p * (1 - p) / n)
+
+
+def test_visible_environment_positions_locate_every_window():
+    rng = np.random.default_rng(7)
+    lats = rng.integers(0, 2, size=(3, 10, 11)).astype(np.int8)
+    V, E, pos = sample_visible_environment(
+        lats, (2, 3), 1, 1, n_samples=300, random_state=[1, 2], return_positions=True
+    )
+    assert pos.shape == (300, 3) and pos.dtype == np.int64
+    # default return unchanged and drawn from the same stream
+    V2, E2 = sample_visible_environment(lats, (2, 3), 1, 1, 300, random_state=[1, 2])
+    np.testing.assert_array_equal(V, V2)
+    np.testing.assert_array_equal(E, E2)
+    # the window of every sample, read back (with wrap-around) at its position
+    for (k, r, c), v, e in zip(pos, V, E, strict=True):
+        rows = np.arange(r - 2, r + 4) % 10
+        cols = np.arange(c - 2, c + 5) % 11
+        window = lats[k][np.ix_(rows, cols)]
+        np.testing.assert_array_equal(v, window[2:4, 2:5].ravel())
+        inner = np.zeros((6, 7), dtype=bool)
+        inner[1:5, 1:6] = True
+        np.testing.assert_array_equal(e, window[~inner])
+    assert set(pos[:, 0].tolist()) == {0, 1, 2}
+
+
+def test_block_pairs_positions():
+    rng = np.random.default_rng(8)
+    lats = rng.integers(0, 2, size=(2, 6, 7)).astype(np.int8)
+    X, Y, pos = sample_block_pairs(
+        lats, (2, 2), 50, gap=1, random_state=0, return_positions=True
+    )
+    for (k, r, c), x, y in zip(pos, X, Y, strict=True):
+        np.testing.assert_array_equal(x, lats[k, r : r + 2, c : c + 2].ravel())
+        np.testing.assert_array_equal(y, lats[k, r : r + 2, c + 3 : c + 5].ravel())
 
 
 def test_visible_environment_bad_input():

@@ -124,7 +124,7 @@ def test_block_coarse_grainer_errors_and_feature_names() -> None:
         BlockCoarseGrainer(block_shape=(3, 3)).fit(X)
     with pytest.raises(ValueError, match="two positive integers"):
         BlockCoarseGrainer(block_shape=(2, 0)).fit(X)
-    with pytest.raises(ValueError, match="requires binary data"):
+    with pytest.raises(ValueError, match="binary spins"):
         BlockCoarseGrainer("majority").fit(np.full((5, 4), 0.5))
     with pytest.raises(NotFittedError):
         BlockCoarseGrainer().transform(X)
@@ -228,7 +228,7 @@ def test_exhaustive_critical_optimum_is_majority(critical_small) -> None:
 
 def test_exhaustive_errors() -> None:
     X = np.zeros((10, 4), dtype=int)
-    with pytest.raises(ValueError, match="requires binary data"):
+    with pytest.raises(ValueError, match="binary spins"):
         exhaustive_binary_coarse_graining(X + 2, X)
     with pytest.raises(ValueError, match="at most 4"):
         exhaustive_binary_coarse_graining(np.zeros((10, 5)), np.zeros((10, 5)))

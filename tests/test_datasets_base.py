@@ -1,4 +1,7 @@
-"""Tests of sk_rgmi.datasets._base: data home, cached data set, user files."""
+"""Tests of sk_rgmi.datasets._base: data home, cached data set, user files.
+
+The cache's checks, regeneration and concurrent writers: tests/test_cache.py.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +11,14 @@ import numpy as np
 import pytest
 
 from sk_rgmi.datasets import (
+    _base,
+    block_spin_flow,
     clear_data_home,
     get_data_home,
     load_critical_ising,
     load_lattices,
     sample_ising,
 )
-from sk_rgmi.datasets import ising as ising_module
 
 
 def test_data_home_argument_env_and_default(tmp_path, monkeypatch):
@@ -42,11 +46,12 @@ def test_load_critical_ising_generates_caches_and_loads(tmp_path, monkeypatch):
     coarse = full.reshape(5, 9, 3, 9, 3).sum(axis=(2, 4))
     coarse = np.where(coarse > 0, 1, -1).reshape(5, 3, 3, 3, 3).sum(axis=(2, 4))
     np.testing.assert_array_equal(data, (coarse > 0).astype(np.int8))
+    np.testing.assert_array_equal(data, block_spin_flow(full > 0, 3, 2)[-1])
 
     def fail(*args, **kwargs):
         raise AssertionError("should load from the cache")
 
-    monkeypatch.setattr(ising_module, "sample_ising", fail)
+    monkeypatch.setattr(_base, "sample_ising", fail)
     np.testing.assert_array_equal(load_critical_ising(**kw), data)
 
 
@@ -102,4 +107,35 @@ def test_load_lattices_bad_files(tmp_path, array, error, match):
     path = tmp_path / "bad.npy"
     np.save(path, array, allow_pickle=True)
     with pytest.raises(error, match=match):
+        load_lattices(path)
+
+
+def _write_bytes(path, data: bytes) -> None:
+    with open(path, "wb") as fh:
+        fh.write(data)
+
+
+def test_load_lattices_damaged_files_name_the_file_and_the_problem(tmp_path):
+    # Regression: a truncated file raised a misleading TypeError ("holds an object
+    # (pickled) array") and an empty one a bare EOFError that did not name the file.
+    path = tmp_path / "lattices.npy"
+    np.save(path, np.ones((3, 4, 4), dtype=np.int8))
+    full = path.read_bytes()
+    cases = [
+        (full[:-5], "truncated.*shape \\(3, 4, 4\\)"),
+        (b"", "empty"),
+        (b"hello, world", "not a .npy file"),
+        (full[:20], "damaged header"),
+    ]
+    for content, problem in cases:
+        _write_bytes(path, content)
+        with pytest.raises(ValueError, match=problem) as info:
+            load_lattices(path)
+        assert str(path) in str(info.value)
+
+
+def test_load_lattices_npz_archive(tmp_path):
+    path = tmp_path / "two.npz"
+    np.savez(path, a=np.zeros((1, 2, 2)))
+    with pytest.raises(TypeError, match="npz"):
         load_lattices(path)

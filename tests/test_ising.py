@@ -22,13 +22,19 @@ from sk_rgmi.datasets import (
     BINDER_CUMULANT_TC,
     T_C,
     _kernels,
+    block_spin_flow,
     exact_energy_per_spin,
     exact_nn_correlation,
     onsager_magnetization,
     sample_ising,
 )
+from sk_rgmi.datasets import ising as ising_module
 from sk_rgmi.datasets._stats import integrated_autocorrelation_time, mean_and_error
-from sk_rgmi.datasets.ising import _philox_state, default_sweeps_between
+from sk_rgmi.datasets.ising import (
+    _estimated_seconds,
+    _philox_state,
+    default_sweeps_between,
+)
 
 # records per chain, chosen so that sigma(E) <~ 3e-3 and each run takes < 1 s
 N_RECORDS = {"wolff": 4000, "swendsen-wang": 4000, "metropolis": 30000}
@@ -290,6 +296,21 @@ def test_default_chain_split_and_seed_sequence():
     np.testing.assert_array_equal(a, b)
 
 
+def test_random_state_accepts_what_seed_sequence_accepts():
+    # Regression: a list of ints raised TypeError; and a SeedSequence was spawned
+    # from directly, so passing the same object twice gave different samples.
+    a = sample_ising(4, 8, n_chains=2, random_state=[7, 1])
+    np.testing.assert_array_equal(
+        a, sample_ising(4, 8, n_chains=2, random_state=np.array([7, 1]))
+    )
+    assert not np.array_equal(a, sample_ising(4, 8, n_chains=2, random_state=[7, 2]))
+    seq = np.random.SeedSequence([7, 1])
+    first = sample_ising(4, 8, n_chains=2, random_state=seq)
+    np.testing.assert_array_equal(first, a)
+    np.testing.assert_array_equal(sample_ising(4, 8, n_chains=2, random_state=seq), a)
+    assert seq.n_children_spawned == 0
+
+
 def test_dask_backend_gives_same_output():
     distributed = pytest.importorskip("distributed")
     from joblib import parallel_backend
@@ -352,3 +373,67 @@ def test_majority_rounds_equal_block_spin_afterwards() -> None:
     np.testing.assert_array_equal(coarse, expected)
     with pytest.raises(ValueError, match="not divisible by 3"):
         sample_ising(2, 28, majority_rounds=1)
+
+
+# ------------------------------------------------------------------- observables
+def test_observables_are_those_of_the_full_lattice():
+    kw = dict(n_chains=3, random_state=4, temperature=2.4)
+    fine, obs = sample_ising(9, 27, spins="pm1", return_observables=True, **kw)
+    assert set(obs) == {"energy", "magnetization", "chain"}
+    assert obs.energy.dtype == obs.magnetization.dtype == np.float64
+    horizontal, vertical = bond_series(fine)
+    np.testing.assert_allclose(obs.energy, -(horizontal + vertical), atol=1e-12)
+    np.testing.assert_allclose(
+        obs.magnetization, fine.mean(axis=(1, 2), dtype=np.float64), atol=1e-12
+    )
+    np.testing.assert_array_equal(obs.chain, [0, 0, 0, 1, 1, 1, 2, 2, 2])
+    # with majority rounds: measured on the fine lattice, before coarse-graining
+    coarse, obs2 = sample_ising(9, 27, majority_rounds=2, return_observables=True, **kw)
+    assert coarse.shape == (9, 3, 3)
+    np.testing.assert_array_equal(obs2.energy, obs.energy)
+    np.testing.assert_array_equal(obs2.magnetization, obs.magnetization)
+    np.testing.assert_array_equal(
+        coarse, (block_spin_flow(fine, 3, 2)[-1] > 0).astype(np.int8)
+    )
+
+
+@pytest.mark.parametrize(("size", "temperature"), [(16, T_C), (24, 2.0), (20, 3.0)])
+def test_observed_energy_matches_exact(size, temperature):
+    # 3000 records at the default spacing from 6 chains; the chains follow each
+    # other in the series, and the error is from its measured autocorrelation
+    # time (records are ~independent, tau ~ 0.5-1); 4 sigma.
+    _, obs = sample_ising(
+        3000, size, temperature, n_chains=6, random_state=21, return_observables=True
+    )
+    assert_within(obs.energy, exact_energy_per_spin(size, temperature))
+    if temperature < T_C:
+        # xi ≈ 2 sites at T = 2.0: <|m|> is Onsager-Yang's up to ~exp(-L / xi)
+        assert_within(np.abs(obs.magnetization), onsager_magnetization(temperature))
+    else:
+        assert_within(obs.magnetization, 0.0)
+
+
+# -------------------------------------------------------------- time estimate
+def test_time_estimate_scales_with_sites_and_workers():
+    cpu, wall = _estimated_seconds("wolff", 2187, [50] * 20, 6, 100, 1)
+    # the measured cost of the original notebook's data: ≈0.9 s per configuration
+    # plus ≈16 s of burn-in per chain, ≈21 CPU-minutes for 1000 configurations
+    assert 15 * 60 < cpu < 30 * 60 and wall == pytest.approx(cpu)
+    cpu2, wall2 = _estimated_seconds("wolff", 2187, [50] * 20, 6, 100, 2)
+    assert cpu2 == cpu and wall2 == pytest.approx(cpu / 2)
+    # 20 equal chains on 16 workers take two rounds
+    _, wall16 = _estimated_seconds("wolff", 2187, [50] * 20, 6, 100, 16)
+    assert wall16 == pytest.approx(2 * cpu / 20)
+    small, _ = _estimated_seconds("wolff", 729, [50] * 20, 6, 100, 1)
+    assert small == pytest.approx(cpu / 9, rel=1e-12)
+
+
+def test_verbose_prints_expected_time_before_sampling(capsys, monkeypatch):
+    monkeypatch.setattr(ising_module, "_ESTIMATE_ABOVE_S", 0.0)
+    sample_ising(4, 16, random_state=0, verbose=1, n_chains=2, n_jobs=1)
+    err = capsys.readouterr().err
+    assert "expected ≈" in err and "2 chains on 1 worker" in err
+    assert err.index("expected") < err.index("Ising wolff L=16")
+    monkeypatch.setattr(ising_module, "_ESTIMATE_ABOVE_S", 10.0)
+    sample_ising(4, 16, random_state=0, verbose=1)  # far below 10 s: no estimate
+    assert "expected" not in capsys.readouterr().err

@@ -8,21 +8,14 @@ import numpy as np
 from sklearn.utils import check_array
 
 from .._counting import encode_rows, mi_from_codes
+from ..datasets._checks import _check_binary
 
 
 def _binary_01(X: np.ndarray, what: str) -> np.ndarray:
-    """Return ``X`` as 0/1 ``int8`` if it holds 0/1 or -1/+1 spins, else raise."""
-    values = np.unique(X)
-    if np.all(np.isin(values, (0, 1))):
-        return X.astype(np.int8)
-    if np.all(np.isin(values, (-1, 1))):
-        return ((X + 1) // 2).astype(np.int8)
-    shown = ", ".join(f"{v:g}" for v in values[:6]) + (
-        ", ..." if values.size > 6 else ""
-    )
-    raise ValueError(
-        f"{what} requires binary data (0/1 or -1/+1 spins), got values {{{shown}}}."
-    )
+    """``X`` as 0/1 ``int8`` if it holds 0/1 or -1/+1 spins, else a ValueError
+    naming ``what`` (the package's one binary-spin check)."""
+    bits, zero_one = _check_binary(X, what)
+    return bits if zero_one else ((bits + 1) // 2).astype(np.int8)
 
 
 def _plugin_mi(A: np.ndarray, B: np.ndarray) -> float:

@@ -12,10 +12,11 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..datasets.blocks import _TIE_BREAKS as TIE_BREAKS
+from ..datasets.blocks import block_majority
 from ._common import _binary_01, second_block
 
 __all__ = ["BlockCoarseGrainer"]
@@ -42,11 +43,13 @@ class BlockCoarseGrainer(
     block_shape : tuple of two ints or None, default=(2, 2)
         Shape ``(h, w)`` of a block; ``n_features`` must equal ``h * w``. ``None``
         treats each row as a single ``(1, n_features)`` block.
-    tie_break : {"first", "random"}, default="first"
-        Majority rule on blocks with an even number of sites: ``"first"`` lets the
-        top-left spin decide a tie (deterministic and spin-flip symmetric);
-        ``"random"`` draws the winner from ``random_state`` (fresh draws on every
-        ``transform`` call, so equal rows may differ).
+    tie_break : {"first", "random", "up", "down"}, default="first"
+        Majority rule on blocks with an even number of sites
+        (:func:`sk_rgmi.datasets.block_majority`): ``"first"`` lets the top-left
+        spin decide a tie (deterministic and spin-flip symmetric); ``"random"``
+        draws the winner from ``random_state`` (a RandomState gives fresh draws on
+        every ``transform`` call, so equal rows may differ); ``"up"``/``"down"`` a
+        fixed value.
     random_state : int, RandomState instance or None, default=None
         Seed for ``tie_break="random"``.
 
@@ -83,7 +86,7 @@ class BlockCoarseGrainer(
     _parameter_constraints: ClassVar[dict] = {
         "rule": [StrOptions({"mean", "ring-mean", "majority", "decimate"})],
         "block_shape": [tuple, list, None],
-        "tie_break": [StrOptions({"first", "random"})],
+        "tie_break": [StrOptions(set(TIE_BREAKS))],
         "random_state": ["random_state"],
     }
 
@@ -170,20 +173,11 @@ class BlockCoarseGrainer(
             return X[:, mask.ravel()].mean(axis=1, keepdims=True)
         if self.rule == "decimate":
             return X[:, :1].copy()
-        # majority
-        bits = _binary_01(X, "rule='majority'")
-        n = X.shape[1]
-        ones = bits.sum(axis=1, dtype=np.int64)
-        out = (2 * ones > n).astype(np.int8)
-        tie = 2 * ones == n
-        if tie.any():
-            if self.tie_break == "first":
-                out[tie] = bits[tie, 0]
-            else:
-                rng = check_random_state(self.random_state)
-                out[tie] = rng.randint(0, 2, size=int(tie.sum()))
-        lo = -1 if np.any(X < 0) else 0
-        return np.where(out == 1, 1, lo).astype(X.dtype).reshape(-1, 1)
+        # majority: the package's one rule (sk_rgmi.datasets.block_majority)
+        majority = block_majority(
+            X, tie_break=self.tie_break, random_state=self.random_state
+        )
+        return majority.astype(X.dtype).reshape(-1, 1)
 
     def transform_pair(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
         """Coarse-grain two blocks of the same shape: ``(transform(X), transform(y))``.

@@ -59,10 +59,9 @@ class MIMaximizingCoarseGrainer(
     (:class:`sk_rgmi.nn.MINENet`): the coarse layer is put in front of the
     critic (:class:`sk_rgmi.nn.layers.CoarseGrainedCritic`) and trained with it.
 
-    Binary vs. continuous output
-    ----------------------------
-    ``output="binary"`` (default, the RSMI choice): each coarse variable is a
-    stochastic binary unit ``h = 1[Λx + b + logistic noise > 0]``, trained through its
+    *Binary vs. continuous output.* ``output="binary"`` (default, the RSMI choice):
+    each coarse variable is a stochastic binary unit
+    ``h = 1[Λx + b + logistic noise > 0]``, trained through its
     binary Concrete (Gumbel-sigmoid) relaxation with a temperature annealed
     geometrically from ``temperature[0]`` to ``temperature[1]``; ``transform`` returns
     the hard deterministic code ``1[Λx + b > 0]`` (0/1). A unit carries at most

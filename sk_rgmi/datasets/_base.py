@@ -1,18 +1,29 @@
-"""Data home, cached critical data set, user lattice files, random-state helpers."""
+"""Data home, the cached critical data set and the loader of user lattice files."""
 
 from __future__ import annotations
 
+import contextlib
 import math
-import numbers
 import os
 import shutil
+import sys
+import tempfile
+import warnings
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from .._validation import check_seed_sequence
+from ..exceptions import DataCacheWarning
+from ._checks import (
+    _check_algorithm,
+    _check_int,
+    _check_lattices,
+    _check_spins_format,
+    _check_temperature,
+    _n_rounds_of_three,
+)
 from .exact import T_C
+from .ising import sample_ising
 
 __all__ = [
     "clear_data_home",
@@ -21,22 +32,9 @@ __all__ = [
     "load_lattices",
 ]
 
-_DATA_VERSION = 1  # bump when the generating defaults change (part of file names)
-
-
-# --------------------------------------------------------------------------- helpers
-def _check_int(value: Any, name: str, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}.")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}.")
-    return int(value)
-
-
-def _generator(random_state: Any) -> np.random.Generator:
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    return np.random.default_rng(check_seed_sequence(random_state))
+# Part of the cache file names; bump when the data for given arguments change.
+# 2: chains seeded from the "chains" stream of random_state (sk_rgmi._random).
+_DATA_VERSION = 2
 
 
 # ------------------------------------------------------------------------- data home
@@ -77,18 +75,110 @@ def clear_data_home(data_home: str | os.PathLike | None = None) -> None:
     shutil.rmtree(get_data_home(data_home))
 
 
+# ----------------------------------------------------------------------- .npy files
+def _read_npy(path: str | os.PathLike) -> np.ndarray:
+    """The array in a ``.npy`` file; a damaged file raises an error naming it.
+
+    Raises ``ValueError`` for an empty, truncated or non-``.npy`` file and
+    ``TypeError`` for an object (pickled) array or an ``.npz`` archive.
+    """
+    name = os.fspath(path)
+    n_bytes = os.path.getsize(name)  # a missing file raises FileNotFoundError
+    if n_bytes == 0:
+        raise ValueError(f"{name!r} is empty (0 bytes), not a .npy array.")
+    fmt = np.lib.format
+    with open(name, "rb") as fh:
+        magic = fh.read(6)
+        if magic.startswith(b"PK\x03\x04"):
+            raise TypeError(f"{name!r} is an .npz archive, not a single .npy array.")
+        if magic != fmt.MAGIC_PREFIX:
+            raise ValueError(f"{name!r} is not a .npy file (no NumPy magic bytes).")
+        fh.seek(0)
+        try:
+            version = fmt.read_magic(fh)
+            read_header = {
+                (1, 0): fmt.read_array_header_1_0,
+                (2, 0): fmt.read_array_header_2_0,
+            }.get(version)
+            header = None if read_header is None else read_header(fh)
+        except (ValueError, EOFError, OSError) as exc:
+            raise ValueError(
+                f"{name!r} is not a valid .npy file (damaged header): {exc}"
+            ) from exc
+        if header is not None:
+            shape, _, dtype = header
+            if dtype.hasobject:
+                raise TypeError(
+                    f"{name!r} holds an object (pickled) array; lattices must be a "
+                    "numeric array."
+                )
+            needed = math.prod(shape) * dtype.itemsize
+            present = n_bytes - fh.tell()
+            if present < needed:
+                raise ValueError(
+                    f"{name!r} is truncated: its header announces an array of shape "
+                    f"{shape} and dtype {dtype} ({needed} bytes of data), but the "
+                    f"file holds only {present} bytes of data."
+                )
+    try:
+        return np.load(name, allow_pickle=False)
+    except (ValueError, EOFError, OSError) as exc:
+        raise ValueError(f"{name!r} could not be read as a .npy array: {exc}") from exc
+
+
+def _save_npy_atomically(path: Path, data: np.ndarray) -> None:
+    """Write ``data`` to ``path`` through a unique temporary file in the same folder.
+
+    ``os.replace`` is atomic, so readers see either no file or a complete one, and
+    several processes writing the same data set never share a temporary file.
+    """
+    fd, tmp = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp.npy"
+    )
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.save(fh, data, allow_pickle=False)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes the file private to its owner
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _load_cached(path: Path, shape: tuple[int, ...]) -> np.ndarray | None:
+    """The cached 0/1 ``int8`` array of ``shape`` at ``path``, or None.
+
+    None when there is no file, or (with a :class:`DataCacheWarning` naming it)
+    when the file is damaged or does not hold what its name promises.
+    """
+    if not path.exists():
+        return None
+    try:
+        data = _read_npy(path)
+    except (ValueError, TypeError) as exc:
+        problem = str(exc)
+    else:
+        if data.shape != shape:
+            problem = f"it holds shape {data.shape}, the request is {shape}"
+        elif data.dtype != np.int8:
+            problem = f"it holds dtype {data.dtype}, expected int8"
+        elif data.min() < 0 or data.max() > 1:
+            problem = "it holds values other than 0/1"
+        else:
+            return data
+    warnings.warn(
+        f"The cached data set {str(path)!r} is damaged or does not match the "
+        f"request ({problem}); generating it again.",
+        DataCacheWarning,
+        stacklevel=3,
+    )
+    return None
+
+
 # -------------------------------------------------------------------------- loaders
-def _n_rounds_of_three(size: int, source_size: int) -> int:
-    ratio, rest = divmod(source_size, size)
-    n = round(math.log(ratio, 3)) if ratio >= 1 and rest == 0 else -1
-    if rest or ratio < 1 or 3**n != ratio:
-        raise ValueError(
-            "source_size / size must be a power of 3 (the data are coarse-grained by "
-            f"repeated 3x3 majority rule), got source_size={source_size}, size={size}."
-        )
-    return n
-
-
 def load_critical_ising(
     *,
     n_configs: int = 1000,
@@ -96,6 +186,7 @@ def load_critical_ising(
     source_size: int = 2187,
     temperature: float = T_C,
     algorithm: str = "wolff",
+    spins: str = "01",
     data_home: str | os.PathLike | None = None,
     random_state: int = 0,
     n_jobs: int | None = None,
@@ -106,17 +197,24 @@ def load_critical_ising(
     Equilibrium configurations are sampled with :func:`sample_ising` on a periodic
     ``source_size × source_size`` lattice at ``temperature`` (default ``T_C``), each
     coarse-grained by repeated 3×3 majority rule (:func:`block_spin`; 3×3 never
-    ties) down to ``size × size``, and returned as 0/1 ``int8`` -- the layout of the
-    seed notebook's ``ising27x27from2187x2187.npy`` (2187 = 27 · 3^4). The set is
-    generated once (with a progress bar if ``verbose``) and saved as ``.npy`` under
-    :func:`get_data_home`, in a file whose name encodes every parameter; later calls
-    load it. Full-size lattices are never stored: each chain keeps one lattice and
-    coarse-grains every sample as it is recorded (≈6 bytes per site).
+    ties) down to ``size × size`` -- the layout of the original notebook's
+    ``ising27x27from2187x2187.npy`` (2187 = 27 · 3^4). The set is generated once
+    and saved as 0/1 ``.npy`` under :func:`get_data_home`, in a file whose name
+    encodes every parameter; later calls load it. Full-size lattices are never
+    stored: each chain keeps one lattice and coarse-grains every sample as it is
+    recorded (≈6 bytes per site).
+
+    The cache is checked on every load: a damaged file (empty, truncated, not a
+    ``.npy`` array) or one whose shape, dtype or values do not match the request is
+    generated again, with a :class:`~sk_rgmi.exceptions.DataCacheWarning` naming
+    it. Files are written through a unique temporary file and an atomic rename, so
+    several processes may generate the same set at once (each gets the same data).
 
     Cost (measured, one core): ≈0.9 s per independent 27×27-from-2187 configuration
-    with Wolff plus ≈16 s of burn-in per 50-sample chain, so the default 1000
-    configurations take ≈21 min on one core, or about half that with ``n_jobs=2``;
-    see ``docs/datasets_measurements.rst``.
+    with Wolff plus ≈16 s of burn-in per 50-sample chain, ≈21 CPU-minutes for the
+    default 1000 configurations, spread over all cores by default (≈11 min on two);
+    with ``verbose`` the expected time is printed before the work starts. See
+    ``docs/datasets_measurements.rst``.
 
     Parameters
     ----------
@@ -130,19 +228,23 @@ def load_critical_ising(
         Temperature (the critical point ``2 / ln(1 + sqrt 2)`` by default).
     algorithm : {"wolff", "swendsen-wang", "metropolis"}, default="wolff"
         Sampler (see :func:`sample_ising`).
+    spins : {"01", "pm1"}, default="01"
+        Encoding of the returned spins (the cache always holds 0/1).
     data_home : str or path-like, default=None
         Cache folder; see :func:`get_data_home`.
     random_state : int, default=0
         Seed of the generating chains (part of the file name).
     n_jobs : int, default=None
-        Parallel chains while generating (joblib); the data do not depend on it.
+        Parallel chains while generating (joblib threads). None: all cores (-1;
+        under a ``joblib.parallel_backend`` context, all of its workers), since the
+        data do not depend on ``n_jobs``; 1 for one core.
     verbose : int, default=1
-        Progress bar while generating.
+        While generating: the expected time, then a progress bar.
 
     Returns
     -------
     lattices : ndarray of shape (n_configs, size, size), dtype int8
-        Spins 0/1.
+        Spins 0/1 (or ±1 with ``spins="pm1"``).
 
     Examples
     --------
@@ -154,19 +256,14 @@ def load_critical_ising(
     >>> data.shape, data.dtype
     ((4, 9, 9), dtype('int8'))
     """
-    from .ising import _validate_algorithm, sample_ising
-
     n_configs = _check_int(n_configs, "n_configs", minimum=1)
     size = _check_int(size, "size", minimum=1)
     source_size = _check_int(source_size, "source_size", minimum=2)
     n_rounds = _n_rounds_of_three(size, source_size)
-    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real):
-        raise TypeError(f"temperature must be a number, got {temperature!r}.")
-    temperature = float(temperature)
-    if not math.isfinite(temperature) or temperature <= 0:
-        raise ValueError(f"temperature must be a finite number > 0, got {temperature}.")
-    algorithm = _validate_algorithm(algorithm)
-    if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral):
+    temperature = _check_temperature(temperature)
+    algorithm = _check_algorithm(algorithm)
+    spins = _check_spins_format(spins)
+    if isinstance(random_state, bool) or not isinstance(random_state, int | np.integer):
         raise TypeError(
             "random_state must be an int for a cached data set (it names the file), "
             f"got {type(random_state).__name__}."
@@ -177,23 +274,28 @@ def load_critical_ising(
         f"{algorithm}_n{n_configs}_seed{int(random_state)}_v{_DATA_VERSION}.npy"
     )
     path = Path(get_data_home(data_home)) / fname
-    if path.exists():
-        return load_lattices(path)
-    data = sample_ising(
-        n_configs,
-        source_size,
-        temperature,
-        algorithm=algorithm,
-        spins="01",
-        random_state=int(random_state),
-        n_jobs=n_jobs,
-        verbose=verbose,
-        majority_rounds=n_rounds,
-    )
-    tmp = path.with_suffix(".tmp.npy")
-    np.save(tmp, data, allow_pickle=False)
-    os.replace(tmp, path)  # atomic: a crashed run leaves no half-written cache
-    return data
+    data = _load_cached(path, (n_configs, size, size))
+    if data is None:
+        if verbose:
+            print(
+                f"load_critical_ising: generating {str(path)!r} once (later calls "
+                "load it)",
+                file=sys.stderr,
+                flush=True,
+            )
+        data = sample_ising(
+            n_configs,
+            source_size,
+            temperature,
+            algorithm=algorithm,
+            spins="01",
+            random_state=int(random_state),
+            n_jobs=-1 if n_jobs is None else n_jobs,
+            verbose=verbose,
+            majority_rounds=n_rounds,
+        )
+        _save_npy_atomically(path, data)
+    return 2 * data - 1 if spins == "pm1" else data
 
 
 def load_lattices(path: str | os.PathLike) -> np.ndarray:
@@ -207,7 +309,7 @@ def load_lattices(path: str | os.PathLike) -> np.ndarray:
     Parameters
     ----------
     path : str or path-like
-        ``.npy`` file, e.g. the seed notebook's ``ising27x27from2187x2187.npy``.
+        ``.npy`` file, e.g. the original notebook's ``ising27x27from2187x2187.npy``.
 
     Returns
     -------
@@ -216,10 +318,12 @@ def load_lattices(path: str | os.PathLike) -> np.ndarray:
     Raises
     ------
     ValueError
-        Wrong number of dimensions, non-square lattices, empty array, values other
-        than {0, 1} or {-1, 1} (or a mix of both), NaN.
+        A damaged file (empty, truncated, not a ``.npy`` file), wrong number of
+        dimensions, non-square lattices, empty array, values other than {0, 1} or
+        {-1, 1} (or a mix of both), NaN; the message names the file.
     TypeError
-        A non-numeric dtype (object, string, complex).
+        A non-numeric dtype (object/pickled, string, complex) or an ``.npz``
+        archive.
 
     Examples
     --------
@@ -230,49 +334,5 @@ def load_lattices(path: str | os.PathLike) -> np.ndarray:
     >>> load_lattices(path).shape
     (3, 4, 4)
     """
-    try:
-        arr = np.load(os.fspath(path), allow_pickle=False)
-    except ValueError as exc:
-        raise TypeError(
-            f"{os.fspath(path)!r} holds an object (pickled) array; lattices must be "
-            f"a numeric array: {exc}"
-        ) from exc
-    if not isinstance(arr, np.ndarray):
-        raise TypeError(
-            f"{os.fspath(path)!r} is an .npz archive, not a single .npy array."
-        )
-    return _check_lattices(arr, name=f"lattices in {os.fspath(path)!r}", square=True)
-
-
-def _check_lattices(
-    arr: Any, *, name: str = "lattices", square: bool = False, allow_2d: bool = False
-) -> np.ndarray:
-    """Validate an array of binary spin lattices; return it as int8."""
-    arr = np.asarray(arr)
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(
-            f"{name} must have a bool, integer or float dtype, got dtype {arr.dtype}."
-        )
-    if allow_2d and arr.ndim == 2:
-        arr = arr[np.newaxis]
-    if arr.ndim != 3:
-        expected = "(n, L, L) or (L, L)" if allow_2d else "(n, L, L)"
-        raise ValueError(f"{name} must have shape {expected}, got shape {arr.shape}.")
-    if arr.size == 0:
-        raise ValueError(f"{name} is empty (shape {arr.shape}).")
-    if square and arr.shape[1] != arr.shape[2]:
-        raise ValueError(f"{name} must be square (n, L, L), got shape {arr.shape}.")
-    if min(arr.shape[1:]) < 2:
-        raise ValueError(f"{name} must be at least 2x2, got shape {arr.shape}.")
-    if arr.dtype.kind == "b":
-        return arr.astype(np.int8)
-    if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinity.")
-    values = np.unique(arr)
-    if not (set(values.tolist()) <= {0, 1} or set(values.tolist()) <= {-1, 1}):
-        shown = values[:6].tolist()
-        raise ValueError(
-            f"{name} must hold binary spins, 0/1 or -1/+1 (not a mix), got values "
-            f"{shown}{' ...' if values.size > 6 else ''}."
-        )
-    return arr.astype(np.int8, copy=False)
+    arr = _read_npy(path)
+    return _check_lattices(arr, name=f"lattices in {os.fspath(path)!r}", square=True)[0]

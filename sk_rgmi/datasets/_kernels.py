@@ -232,3 +232,23 @@ def metropolis_sweeps(spins, n_sweeps, thresholds, st):  # pragma: no cover
                     if h <= 0 or _next_u32(st) < thresholds[h // 2]:
                         spins[i, j] = -s
     return 0
+
+
+@njit(cache=True, nogil=True)
+def bond_and_spin_sums(spins):  # pragma: no cover - compiled
+    """``(sum over the 2N bonds of s_i s_j, sum of s_i)`` of a periodic ±1 lattice.
+
+    The energy per spin is ``-bonds / N`` (J = 1) and the magnetisation per spin
+    ``total / N``; one pass, no temporary arrays.
+    """
+    L = spins.shape[0]
+    bonds = np.int64(0)
+    total = np.int64(0)
+    for i in range(L):
+        down = i + 1 if i + 1 < L else 0
+        for j in range(L):
+            right = j + 1 if j + 1 < L else 0
+            s = np.int64(spins[i, j])
+            total += s
+            bonds += s * (np.int64(spins[i, right]) + np.int64(spins[down, j]))
+    return bonds, total

@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+from ._checks import _check_temperature
+
 __all__ = [
     "BINDER_CUMULANT_TC",
     "T_C",
@@ -25,15 +27,6 @@ T_C: float = 2.0 / math.log(1.0 + math.sqrt(2.0))
 #: Binder cumulant ``1 - <m^4> / (3 <m^2>^2)`` at T_c on the infinite periodic square
 #: lattice (Salas & Sokal, J. Stat. Phys. 98, 551 (2000)).
 BINDER_CUMULANT_TC: float = 0.61069
-
-
-def _check_temperature(temperature: float) -> float:
-    t = float(temperature)
-    if not math.isfinite(t) or t <= 0:
-        raise ValueError(
-            f"temperature must be a finite number > 0, got {temperature!r}."
-        )
-    return t
 
 
 def _log_2cosh(x: np.ndarray) -> np.ndarray:

@@ -8,20 +8,25 @@ joblib.
 from __future__ import annotations
 
 import math
-import numbers
+import sys
 import warnings
 from typing import Any
 
 import numpy as np
 
-from .._validation import check_seed_sequence
+from .._random import check_seed_sequence, stream
 from . import _kernels
-from ._base import _check_int
+from ._checks import (
+    ALGORITHMS,
+    _check_algorithm,
+    _check_int,
+    _check_spins_format,
+    _check_temperature,
+)
+from .blocks import _coarse_step
 from .exact import T_C
 
 __all__ = ["ALGORITHMS", "T_C", "sample_ising"]
-
-ALGORITHMS = ("wolff", "swendsen-wang", "metropolis")
 
 #: Samples per independent chain: ``n_chains = ceil(n_samples / 50)`` unless given.
 #: Fixed (not derived from ``n_jobs``) so the output never depends on ``n_jobs``.
@@ -41,6 +46,15 @@ SAMPLES_PER_CHAIN = 50
 # Spacing = ceil(2 tau) (successive records correlated by <= e^-2 ≈ 0.14). Burn-in
 # from the ordered start: relaxation of E and |m| at T_c, L = 729 (6 chains) took
 # ~40 sweep-equivalents (Wolff) / ~35 sweeps (SW); default max(100, 16 spacings).
+
+# Measured CPU cost on one core (benchmarks/bench_ising.py; docs/
+# datasets_measurements.rst), for the time estimate printed before long runs:
+# ns per flipped spin (Wolff) or per site and sweep (Swendsen–Wang, Metropolis) at
+# T_c, L = 256 / 2187: Wolff 30 / 33, SW 35 / 39, Metropolis 7.8 / 7.5; recording
+# one configuration (3x3 majority rounds 1.9, observables 0.5) ≈ 2.5 ns per site.
+_NS_PER_SITE_SWEEP = {"wolff": 32.0, "swendsen-wang": 37.0, "metropolis": 7.7}
+_NS_PER_SITE_RECORD = 2.5
+_ESTIMATE_ABOVE_S = 10.0  # print the estimate only for runs longer than this
 
 
 def _correlation_length(temperature: float) -> float:
@@ -69,12 +83,6 @@ def default_burn_in(algorithm: str, size: int, temperature: float) -> int:
     return max(100, 16 * default_sweeps_between(algorithm, size, temperature))
 
 
-def _validate_algorithm(algorithm: Any) -> str:
-    if algorithm not in ALGORITHMS:
-        raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}.")
-    return algorithm
-
-
 def _philox_state(seed_seq: np.random.SeedSequence) -> np.ndarray:
     key = seed_seq.generate_state(2, np.uint32).astype(np.uint64)
     state = np.zeros(10, dtype=np.uint64)
@@ -84,12 +92,16 @@ def _philox_state(seed_seq: np.random.SeedSequence) -> np.ndarray:
 
 
 def _record(spins: np.ndarray, fmt: str, coarse_rounds: int) -> np.ndarray:
-    """Copy of a ±1 lattice, optionally 3x3-majority coarse-grained, in ``fmt``."""
-    x = spins
+    """Copy of a ±1 lattice, coarse-grained by ``coarse_rounds`` 3x3 majority rounds.
+
+    The rounds are :func:`~sk_rgmi.datasets.block_spin`'s own step (the package's
+    one majority rule), without re-validating the sampler's spins; 3x3 blocks never
+    tie, so no tie rule enters.
+    """
+    x = spins[np.newaxis]
     for _ in range(coarse_rounds):
-        n = x.shape[0] // 3
-        s = x.reshape(n, 3, n, 3).sum(axis=(1, 3), dtype=np.int16)
-        x = np.where(s > 0, 1, -1).astype(np.int8)
+        x = _coarse_step(x, 3, "majority", False, "first", None)
+    x = x[0]
     if fmt == "01":
         return (x > 0).astype(np.int8)
     return x.copy()
@@ -105,10 +117,15 @@ def _run_chain(
     burn_in: int,
     fmt: str,
     coarse_rounds: int,
+    observables: bool,
     verbose: int,
     position: int,
-) -> np.ndarray:
-    """One Markov chain: ordered start (random sign), burn-in, ``n_samples`` records."""
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """One Markov chain: ordered start (random sign), burn-in, ``n_samples`` records.
+
+    Returns the records and, with ``observables``, their ``(n_samples, 2)`` bond and
+    spin sums on the full lattice.
+    """
     st = _philox_state(seed_seq)
     n_sites = size * size
     sign = 1 if _kernels.draw_u32(st, 1)[0] & 1 else -1
@@ -164,6 +181,7 @@ def _run_chain(
             n_between = 1  # step() already spans n_sweeps_between sweep-equivalents
 
     out: np.ndarray | None = None
+    sums = np.empty((n_samples, 2), dtype=np.int64) if observables else None
     bar = None
     if verbose >= 2:
         from tqdm.auto import tqdm
@@ -180,12 +198,49 @@ def _run_chain(
         if out is None:
             out = np.empty((n_samples, *rec.shape), dtype=np.int8)
         out[k] = rec
+        if sums is not None:
+            sums[k] = _kernels.bond_and_spin_sums(spins)
         if bar is not None:
             bar.update(1)
     if bar is not None:
         bar.close()
     assert out is not None
-    return out
+    return out, sums
+
+
+def _estimated_seconds(
+    algorithm: str,
+    size: int,
+    counts: list[int],
+    n_between: int,
+    burn_in: int,
+    n_workers: int,
+) -> tuple[float, float]:
+    """Expected (CPU seconds, wall seconds) of the chains, from measured costs.
+
+    Each chain costs ``(max(burn_in, 2) + count * n_between) * L^2`` site updates at
+    the measured ns per site and sweep, plus the recording of ``count`` lattices;
+    chains run ``n_workers`` at a time, longest first.
+    """
+    n_sites = size * size
+    per_sweep = _NS_PER_SITE_SWEEP[algorithm] * 1e-9 * n_sites
+    per_record = _NS_PER_SITE_RECORD * 1e-9 * n_sites
+    chains = sorted(
+        (max(burn_in, 2) * per_sweep + c * (n_between * per_sweep + per_record))
+        for c in counts
+    )[::-1]
+    busy = [0.0] * max(1, min(n_workers, len(chains)))
+    for cost in chains:  # greedy list scheduling, as joblib dispatches in order
+        busy[busy.index(min(busy))] += cost
+    return float(sum(chains)), max(busy)
+
+
+def _format_seconds(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def sample_ising(
@@ -202,7 +257,8 @@ def sample_ising(
     n_jobs: int | None = None,
     verbose: int = 0,
     majority_rounds: int = 0,
-) -> np.ndarray:
+    return_observables: bool = False,
+) -> np.ndarray | tuple[np.ndarray, Any]:
     """Sample equilibrium configurations of the 2D Ising model.
 
     Periodic ``size × size`` square lattice, J = 1, no field, at ``temperature``
@@ -238,34 +294,57 @@ def sample_ising(
         Sweeps discarded at the start of each chain. None:
         ``max(100, 16 * default n_sweeps_between)``.
     spins : {"01", "pm1"}, default="01"
-        Encoding of the returned spins: 0/1 (as in the seed notebook) or -1/+1.
+        Encoding of the returned spins: 0/1 (as in the original notebook) or -1/+1.
     n_chains : int, default=None
         Number of independent chains; None: ``ceil(n_samples / 50)``. The samples
         are split as evenly as possible, in chain order. Never derived from
-        ``n_jobs``, so the output is the same for every ``n_jobs``.
-    random_state : int, SeedSequence, Generator or None, default=None
-        Seeds the chains: chain ``c`` uses ``SeedSequence(random_state).spawn(
-        n_chains)[c]`` as the key of its own Philox4x32-10 stream.
+        ``n_jobs``, so the output is the same for every ``n_jobs``. Chains run
+        ``workers`` at a time: a multiple of the number of workers keeps all of
+        them busy to the end of the call.
+    random_state : None, int, sequence of int, SeedSequence, Generator or \
+RandomState, default=None
+        Seeds the chains: anything :class:`numpy.random.SeedSequence` accepts (e.g.
+        ``[seed, k]`` for the ``k``-th temperature of a scan). Chain ``c`` keys its
+        own Philox4x32-10 stream with ``stream(random_state, "chains").spawn(
+        n_chains)[c]`` (:mod:`sk_rgmi._random`); a given ``SeedSequence`` is not
+        modified, so passing it twice gives the same samples.
     n_jobs : int, default=None
         Chains run in parallel with ``joblib.Parallel(n_jobs, prefer="threads")``
-        (the kernels release the GIL). Under ``joblib.parallel_backend("dask")`` the
-        chains are spread over a Dask cluster.
+        (the kernels release the GIL); None means 1 unless inside a
+        ``joblib.parallel_config`` context, -1 all cores. Under
+        ``joblib.parallel_backend("dask")`` the chains are spread over a Dask
+        cluster.
     verbose : int, default=0
-        1: tqdm progress bar over samples (advances as chains finish);
-        2: also one bar per chain.
+        1: tqdm progress bar over samples (advances as chains finish), preceded by
+        the expected run time (from the measured cost per site and sweep scaled by
+        ``L^2``, the number of chains and of parallel workers) for runs expected to
+        take over 10 s; 2: also one bar per chain.
     majority_rounds : int, default=0
         Rounds of 3×3 majority block-spin applied to each configuration as it is
         recorded (``size`` must be divisible by ``3 ** majority_rounds``); equal to
-        :func:`~sk_rgmi.datasets.block_spin` with ``factor=3, rule="majority"``
-        applied that many times afterwards (3×3 majority never ties), but the full
-        lattices are never stacked: 1000 samples of 2187² would take 4.8 GB, their
-        27×27 blocks 0.7 MB.
+        ``block_spin_flow(x, 3, majority_rounds)[-1]`` afterwards (3×3 majority
+        never ties), but the full lattices are never stacked: 1000 samples of
+        2187² would take 4.8 GB, their 27×27 blocks 0.7 MB.
+    return_observables : bool, default=False
+        Also return the energy and magnetisation of every record, measured on the
+        full ``size × size`` lattice before any ``majority_rounds``.
 
     Returns
     -------
     lattices : ndarray of shape (n_samples, size // 3**majority_rounds, \
 size // 3**majority_rounds), dtype int8
         Spins 0/1 or ±1.
+    observables : Bunch
+        Only with ``return_observables``; arrays of shape (n_samples,):
+
+        - ``energy``: energy per spin ``-(1/N) sum_<ij> s_i s_j`` over the 2N
+          nearest-neighbour bonds (J = 1, spins ±1), float64; its mean estimates
+          :func:`~sk_rgmi.datasets.exact_energy_per_spin`;
+        - ``magnetization``: signed magnetisation per spin ``(1/N) sum_i s_i``,
+          float64;
+        - ``chain``: the chain of each record (records of a chain are consecutive
+          and in time order, so errors of means need the chain's autocorrelation
+          time or a grouping by chain), int64.
 
     Examples
     --------
@@ -275,29 +354,26 @@ size // 3**majority_rounds), dtype int8
     ((4, 16, 16), dtype('int8'))
     >>> sorted(set(x.ravel().tolist()))
     [0, 1]
+    >>> x, obs = sample_ising(4, 27, random_state=[0, 1], majority_rounds=1,
+    ...                       return_observables=True)
+    >>> x.shape, obs.energy.shape, bool((obs.energy < 0).all())
+    ((4, 9, 9), (4,), True)
     """
-    from joblib import Parallel, delayed
+    from joblib import Parallel, cpu_count, delayed, effective_n_jobs
 
     n_samples = _check_int(n_samples, "n_samples", minimum=1)
     size = _check_int(size, "size", minimum=2)
     if size > 46340:
         raise ValueError(f"size must be <= 46340 (int32 site indices), got {size}.")
-    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real):
-        raise TypeError(
-            f"temperature must be a number, got {type(temperature).__name__}."
-        )
-    temperature = float(temperature)
-    if not math.isfinite(temperature) or temperature <= 0:
-        raise ValueError(f"temperature must be a finite number > 0, got {temperature}.")
-    algorithm = _validate_algorithm(algorithm)
+    temperature = _check_temperature(temperature)
+    algorithm = _check_algorithm(algorithm)
     majority_rounds = _check_int(majority_rounds, "majority_rounds", minimum=0)
     if size % 3**majority_rounds:
         raise ValueError(
             f"size={size} is not divisible by 3**majority_rounds = "
             f"{3**majority_rounds}: each round of 3x3 majority needs a multiple of 3."
         )
-    if spins not in ("01", "pm1"):
-        raise ValueError(f"spins must be '01' or 'pm1', got {spins!r}.")
+    spins = _check_spins_format(spins)
     if algorithm == "metropolis":
         needed = default_sweeps_between(algorithm, size, temperature)
         if needed > 1000:
@@ -319,10 +395,29 @@ size // 3**majority_rounds), dtype int8
     n_chains = _check_int(n_chains, "n_chains", minimum=1)
     if n_chains > n_samples:
         raise ValueError(f"n_chains={n_chains} exceeds n_samples={n_samples}.")
-    seeds = check_seed_sequence(random_state).spawn(n_chains)
+    seeds = stream(check_seed_sequence(random_state), "chains").spawn(n_chains)
     counts = [
         n_samples // n_chains + (c < n_samples % n_chains) for c in range(n_chains)
     ]
+    if verbose:
+        n_workers = effective_n_jobs(n_jobs)
+        cpu, wall = _estimated_seconds(
+            algorithm, size, counts, n_sweeps_between, burn_in, n_workers
+        )
+        if wall > _ESTIMATE_ABOVE_S:
+            n_cores = cpu_count()
+            hint = (
+                f"; n_jobs=-1 uses all {n_cores} cores" if n_workers < n_cores else ""
+            )
+            print(
+                f"sample_ising: {n_samples} configurations, {algorithm}, "
+                f"L={size}, T={temperature:.6g}, {n_chains} chains on {n_workers} "
+                f"worker(s): expected ≈{_format_seconds(wall)} "
+                f"(≈{_format_seconds(cpu)} of CPU time at the measured speed of one "
+                f"core; machines differ{hint})",
+                file=sys.stderr,
+                flush=True,
+            )
     jobs = (
         delayed(_run_chain)(
             seeds[c],
@@ -334,6 +429,7 @@ size // 3**majority_rounds), dtype int8
             burn_in,
             spins,
             majority_rounds,
+            return_observables,
             verbose,
             c,
         )
@@ -345,11 +441,24 @@ size // 3**majority_rounds), dtype int8
         from tqdm.auto import tqdm
 
         bar = tqdm(total=n_samples, desc=f"Ising {algorithm} L={size}")
-    parts = []
-    for part in results:
+    parts, sums = [], []
+    for part, part_sums in results:
         parts.append(part)
+        sums.append(part_sums)
         if bar is not None:
             bar.update(len(part))
     if bar is not None:
         bar.close()
-    return np.concatenate(parts, axis=0)
+    lattices = np.concatenate(parts, axis=0)
+    if not return_observables:
+        return lattices
+    from sklearn.utils import Bunch
+
+    bonds, totals = np.concatenate(sums, axis=0).T
+    n_sites = size * size
+    observables = Bunch(
+        energy=-bonds / n_sites,
+        magnetization=totals / n_sites,
+        chain=np.repeat(np.arange(n_chains, dtype=np.int64), counts),
+    )
+    return lattices, observables
