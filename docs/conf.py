@@ -2,7 +2,8 @@
 
 Build with ``make -C docs html`` (runs the gallery) or ``make -C docs html-noplot``
 (gallery pages without executing the examples, for CI). Warnings are errors
-(``SPHINXOPTS=-W --keep-going`` in the Makefile).
+(``SPHINXOPTS=-W --keep-going`` in the Makefile), numpydoc's unknown-section check
+included.
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_attributes_as_param_list = True
 numpydoc_xref_param_type = False
+# Fail the build (``-W``) on docstring sections numpydoc does not know ("Unknown
+# section ...", check GL06): a misspelt heading would otherwise vanish silently.
+numpydoc_validation_checks = {"GL06"}
 
 # -- sphinx-gallery ----------------------------------------------------------------
 # Examples run at build time unless ``plot_gallery`` is 0 (``make html-noplot``) or

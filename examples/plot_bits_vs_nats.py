@@ -6,8 +6,8 @@ Bits vs nats
 Every sk_rgmi estimator reports MI in **nats** (natural logarithm) unless it is given
 ``units="bits"``; the two differ by a factor ``ln 2``: ``I_bits = I_nats / ln 2``. A
 binary variable carries at most ``ln 2 = 0.693`` nats = 1 bit. Mixing the two is easy --
-the seed notebook ends with "figure out if the log2 factor is confusing" -- so here is
-the same estimate in both units, on a binary symmetric channel whose MI is known:
+the original notebook ends with "figure out if the log2 factor is confusing" -- so here
+is the same estimate in both units, on a binary symmetric channel whose MI is known:
 ``I = ln 2 - H(p)`` nats for flip probability ``p``.
 """
 

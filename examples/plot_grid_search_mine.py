@@ -5,7 +5,7 @@ Choosing MINE's learning rate and critic with GridSearchCV
 
 :class:`~sk_rgmi.MINEEstimator` returns a held-out MI bound from ``score``, so
 :class:`~sklearn.model_selection.GridSearchCV` selects the hyper-parameters that give
-the largest held-out estimate -- the seed notebook's learning-rate and architecture
+the largest held-out estimate -- the original notebook's learning-rate and architecture
 experiments, done with cross-validation instead of by eye on the training data.
 
 On 2×2 critical Ising blocks the count-based estimate is essentially exact (256 joint

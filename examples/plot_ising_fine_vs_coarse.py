@@ -3,8 +3,8 @@
 Ising blocks: how much MI survives coarse-graining?
 ===================================================
 
-The seed study measures the mutual information between a block of a critical Ising
-configuration and the block directly to its right -- first on the raw
+The original notebook's study measures the mutual information between a block of a
+critical Ising configuration and the block directly to its right -- first on the raw
 ("fine-grained") spins, then after a fixed coarse-graining of each block. Any function
 of the blocks can only lose information (data-processing inequality), and the
 count-based estimator obeys this exactly on a sample. This example

@@ -3,16 +3,17 @@
 Learned coarse-graining filters across temperature
 ==================================================
 
-:class:`~sk_rgmi.MIMaximizingCoarseGrainer` learns a filter ``Λ`` for a 2×2 block
-such that the binary coarse variable ``h = 1[Λ·v + b > 0]`` of a block and that of its
+:class:`~sk_rgmi.MIMaximizingCoarseGrainer` learns a filter ``Λ`` for a 2×2 block such
+that the binary coarse variable ``h = 1[Λ·v + b > 0]`` of a block and that of its
 right-hand neighbour share as much information as possible (``symmetric=True``, the
-seed's set-up, made binary as in RSMI). At the critical point the expected optimum is
-the uniform "block spin" filter; in the ordered phase the coarse MI approaches
-``ln 2`` per unit, and in the paramagnet it falls towards zero.
+original notebook's set-up, made binary as in RSMI). At the critical point the expected
+optimum is the uniform "block spin" filter; in the ordered phase the coarse MI
+approaches ``ln 2`` per unit, and in the paramagnet it falls towards zero.
 
-The last panel is the seed's real-valued linear map (``output="continuous"``): a
-generic real filter is one-to-one on binary blocks, so it keeps all of the information
-whatever its weights, and the weights it stops at mean nothing.
+The last panel is the original notebook's real-valued linear map
+(``output="continuous"``): a generic real filter is one-to-one on binary blocks, so it
+keeps all of the information whatever its weights, and the weights it stops at mean
+nothing.
 """
 
 # %%
@@ -52,8 +53,8 @@ for k, T in enumerate(temperatures):
         titles=[f"T = {T:.2f}: {mi:.3f} / {best:.3f}"],
     ).plot(ax=axes[k], colorbar=False)
 
-# The seed's trap: a real-valued linear coarse variable of binary spins (T = 3.0
-# data from the loop's last pass), drawn in the fourth panel.
+# The original notebook's trap: a real-valued linear coarse variable of binary spins
+# (T = 3.0 data from the loop's last pass), drawn in the fourth panel.
 linear = MIMaximizingCoarseGrainer(
     n_components=1, output="continuous", max_epochs=epochs, random_state=0
 ).fit(X[:half], Y[:half])

@@ -3,12 +3,14 @@
 Subcommands:
 
 ``reproduce``
-    The seed notebook's study end to end (:mod:`sk_rgmi.reproduce`): data (cached),
-    the table beside the seed's values, ``results.json``/``results.csv`` and a figure.
+    The original notebook's study end to end (:mod:`sk_rgmi.studies.notebook`): data
+    (cached), the table beside the original notebook's values,
+    ``results.json``/``results.csv`` and a figure.
 ``generate``
-    Critical (or any-temperature) 2D Ising configurations to a ``.npy`` file.
+    Critical (or any-temperature) 2D Ising configurations to a ``.npy`` file (an
+    existing file is replaced only with ``--overwrite``).
 ``estimate``
-    The MI of two ``.npy`` arrays, with an error bar.
+    The MI of two ``.npy`` arrays, with an error bar (a 1-D array is one variable).
 
 Bad paths or arrays end with one line ``sk-rgmi: error: ...`` on stderr and exit
 status 2 (no traceback). MI values are in nats unless ``--units bits``.
@@ -17,6 +19,7 @@ status 2 (no traceback). MI values are in nats unless ``--units bits``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import os
 import sys
@@ -27,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from ._random import check_seed_sequence, generator, seed_int
 from ._version import __version__
 
 __all__ = ["build_parser", "main"]
@@ -69,10 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     # -- reproduce ------------------------------------------------------------
     rep = sub.add_parser(
         "reproduce",
-        help="run the seed notebook's study and print its table",
-        description="Reproduce the seed notebook's table (count-based MI, MINE, "
+        help="run the original notebook's study and print its table",
+        description="Reproduce the original notebook's table (count-based MI, MINE, "
         "learned coarse-grainers on critical Ising blocks) with held-out estimates "
-        "and error bars over seeds; writes results.json, results.csv and "
+        "and error bars over random seeds; writes results.json, results.csv and "
         "reproduction.png into --out.",
     )
     size = rep.add_mutually_exclusive_group()
@@ -81,16 +85,17 @@ def build_parser() -> argparse.ArgumentParser:
         dest="preset",
         action="store_const",
         const="quick",
-        help="27x27 from 729x729, fewer configs/epochs; under a minute on 2 cores "
-        "including data generation (default)",
+        help="27x27 from 729x729, fewer configs/epochs (default); measured 54 s on 2 "
+        "cores shared with other jobs (34 s of CPU time), data generation included",
     )
     size.add_argument(
         "--full",
         dest="preset",
         action="store_const",
         const="full",
-        help="27x27 from 2187x2187, 400 configs, 5 seeds (~5.5 min on 2 idle "
-        "cores with --n-jobs 2, mostly generating the data once)",
+        help="27x27 from 2187x2187, 400 configs, 5 seeds: about 10 min of CPU time, "
+        "mostly generating the data once (5.5 min on 2 idle cores with --n-jobs 2, "
+        "22 min at low priority on 2 busy ones)",
     )
     size.add_argument("--preset", dest="preset", help=argparse.SUPPRESS)
     rep.set_defaults(preset="quick")
@@ -103,7 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["cpu", "cuda", "auto"],
         help="where neural estimators train (default: cpu)",
     )
-    rep.add_argument("--seed", type=int, default=0, help="base seed (default: 0)")
+    rep.add_argument(
+        "--seed", type=int, default=0, help="base random seed (default: 0)"
+    )
     rep.add_argument(
         "--n-jobs",
         type=int,
@@ -114,7 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--n-seeds",
         type=_positive_int,
         default=None,
-        help="repetitions behind each error bar (default: the preset's)",
+        help="repetitions (random seeds) behind each error bar, at least 2 "
+        "(default: the preset's)",
     )
     rep.add_argument(
         "--data-home",
@@ -132,7 +140,15 @@ def build_parser() -> argparse.ArgumentParser:
         "an int8 .npy array of 0/1 spins, shape (n, size, size) -- or (n, S, S) "
         "after --coarse-to S.",
     )
-    gen.add_argument("output", help="output .npy path")
+    gen.add_argument(
+        "output", help="output .npy path (not replaced unless --overwrite)"
+    )
+    gen.add_argument(
+        "--overwrite",
+        "--force",
+        action="store_true",
+        help="replace the output file if it exists",
+    )
     gen.add_argument(
         "--n", type=_positive_int, default=10, help="configurations (default: 10)"
     )
@@ -157,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["wolff", "swendsen-wang", "metropolis"],  # datasets.ALGORITHMS
         help="sampler (default: wolff)",
     )
-    gen.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
+    gen.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     gen.add_argument("--n-jobs", type=int, default=None, help="parallel chains")
     gen.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
@@ -166,13 +182,18 @@ def build_parser() -> argparse.ArgumentParser:
         "estimate",
         help="MI of two .npy arrays, with an error bar",
         description="Estimate the MI between paired arrays X and Y (rows are "
-        "samples; more than two dimensions are flattened per sample). plugin: "
-        "count-based MI and its jackknife standard error. mine: held-out MINE "
-        "estimate, mean and standard deviation over --n-seeds random splits and "
-        "initialisations.",
+        "samples; a 1-D array is one variable, more than two dimensions are "
+        "flattened per sample). plugin: count-based MI and its jackknife standard "
+        "error. mine: held-out MINE estimate, mean and standard deviation over "
+        "--n-seeds random splits and initialisations (with --n-seeds 1: the fit's "
+        "own standard error, which leaves out the optimisation noise).",
     )
-    est.add_argument("X", help=".npy file with X, shape (n_samples, ...)")
-    est.add_argument("Y", help=".npy file with Y, shape (n_samples, ...)")
+    est.add_argument(
+        "X", help=".npy file with X, shape (n_samples,) or (n_samples, ...)"
+    )
+    est.add_argument(
+        "Y", help=".npy file with Y, shape (n_samples,) or (n_samples, ...)"
+    )
     est.add_argument(
         "--estimator",
         default="plugin",
@@ -186,7 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--n-seeds",
         type=_positive_int,
         default=3,
-        help="mine: repetitions for the error bar (default: 3)",
+        help="mine: fits (random seeds) for the error bar; 1 reports the fit's own "
+        "standard error (default: 3)",
     )
     est.add_argument(
         "--test-fraction",
@@ -203,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     est.add_argument(
         "--device", default="cpu", choices=["cpu", "cuda", "auto"], help="mine"
     )
-    est.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
+    est.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     est.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -223,17 +245,17 @@ def _check_device(device: str) -> None:
 
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:
-    from . import reproduce
+    from .studies import format_table, notebook, write_results
 
-    if args.preset not in reproduce.PRESETS:
+    if args.preset not in notebook.PRESETS:
         raise CLIError(
-            f"unknown preset {args.preset!r}; choose from {sorted(reproduce.PRESETS)}"
+            f"unknown preset {args.preset!r}; choose from {sorted(notebook.PRESETS)}"
         )
-    preset = reproduce.PRESETS[args.preset]
+    preset = notebook.PRESETS[args.preset]
     if args.n_seeds is not None:
         if args.n_seeds < 2:
             raise CLIError("--n-seeds must be at least 2 for an error bar")
-        preset = reproduce.with_overrides(preset, n_seeds=args.n_seeds)
+        preset = dataclasses.replace(preset, n_seeds=args.n_seeds)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise CLIError(f"--out {str(out)!r} exists and is not a folder")
@@ -244,7 +266,7 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
         if verbose:
             print(f"[sk-rgmi] {msg}", file=sys.stderr, flush=True)
 
-    results = reproduce.run_study(
+    results = notebook.run_study(
         preset,
         seed=args.seed,
         device=args.device,
@@ -253,8 +275,13 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
         verbose=verbose,
         progress=say,
     )
-    paths = reproduce.write_results(results, out, figure=not args.no_figure)
-    print(reproduce.format_table(results))
+    paths = write_results(
+        results,
+        out,
+        figure=None if args.no_figure else notebook.make_figure,
+        figure_name="reproduction.png",
+    )
+    print(format_table(results))
     print(
         f"\ntotal {results['timings']['total']:.1f} s "
         f"(data {results['timings']['data']:.1f} s); "
@@ -269,13 +296,20 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
 
 def _cmd_generate(args: argparse.Namespace) -> int:
     from .datasets import T_C, sample_ising
-    from .datasets._base import _n_rounds_of_three
+    from .datasets._checks import _n_rounds_of_three
 
     output = Path(args.output)
     if output.suffix != ".npy":
         raise CLIError(f"output must be a .npy path, got {str(output)!r}")
     if not output.parent.exists():
         raise CLIError(f"folder {str(output.parent)!r} does not exist")
+    if output.exists() and not args.overwrite:
+        raise CLIError(
+            f"{str(output)!r} exists; pass --overwrite to replace it, or choose "
+            "another output path"
+        )
+    if output.is_dir():
+        raise CLIError(f"{str(output)!r} is a folder, not a .npy path")
     n_rounds = 0
     if args.coarse_to is not None:
         try:
@@ -336,9 +370,8 @@ def _load_array(path: str, name: str) -> np.ndarray:
         raise CLIError(f"{name}: {path} holds an empty or 0-d array {arr.shape}")
     if arr.dtype.kind not in "biuf":
         raise CLIError(f"{name}: {path} has non-numeric dtype {arr.dtype}")
-    if arr.ndim > 2:
-        arr = arr.reshape(arr.shape[0], -1)
-    return arr
+    # rows are samples: a 1-D array is one variable, higher ones are flattened
+    return arr.reshape(arr.shape[0], -1)
 
 
 def _estimate_plugin(X: np.ndarray, Y: np.ndarray, units: str) -> tuple[float, float]:
@@ -368,17 +401,18 @@ def _estimate_mine(
     if args.max_epochs is not None:
         params["max_epochs"] = args.max_epochs
     values = []
-    seeds = np.random.SeedSequence(args.seed).spawn(args.n_seeds)
-    for child in tqdm(seeds, desc="MINE fits", disable=args.quiet, leave=False):
-        rng = np.random.default_rng(child)
-        perm = rng.permutation(n)
+    fits = check_seed_sequence(args.seed).spawn(args.n_seeds)
+    for fit in tqdm(fits, desc="MINE fits", disable=args.quiet, leave=False):
+        perm = generator(fit, "split").permutation(n)
         test, train = perm[:n_test], perm[n_test:]
-        est = MINEEstimator(random_state=int(rng.integers(2**31 - 1)), **params)
+        # scikit-learn's random_state takes ints below 2**32
+        est = MINEEstimator(random_state=seed_int(fit, "fit") % 2**32, **params)
         est.fit(X[train], Y[train])
         values.append(float(est.score(X[test], Y[test])))
-    arr = np.array(values)
-    std = float(arr.std(ddof=1)) if arr.size > 1 else math.nan
-    return float(arr.mean()), std, values
+    if len(values) == 1:
+        # one fit: the standard error of its own held-out estimate (no spread)
+        return values[0], float(est.mi_std_), values
+    return float(np.mean(values)), float(np.std(values, ddof=1)), values
 
 
 def _cmd_estimate(args: argparse.Namespace) -> int:
@@ -397,10 +431,16 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
         )
     else:
         mi, std, values = _estimate_mine(X, Y, args)
-        how = (
-            f"MINE held-out score; ± = std over {args.n_seeds} seeds "
-            f"({', '.join(f'{v:.4f}' for v in values)})"
-        )
+        if len(values) == 1:
+            how = (
+                "MINE held-out score; ± = standard error of the fit's held-out "
+                "estimate (mi_std_; excludes optimisation noise: use --n-seeds 3)"
+            )
+        else:
+            how = (
+                f"MINE held-out score; ± = std over {args.n_seeds} seeds "
+                f"({', '.join(f'{v:.4f}' for v in values)})"
+            )
     print(f"MI = {mi:.4f} ± {std:.4f} {args.units}  ({how}; n = {X.shape[0]})")
     return 0
 

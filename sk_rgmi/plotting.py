@@ -24,10 +24,6 @@ import numpy as np
 
 __all__ = ["FilterDisplay", "MICurveDisplay", "MIHistoryDisplay"]
 
-# Names the per-epoch training / held-out MI may carry in an estimator's history_.
-_TRAIN_KEYS = ("train_mi", "train_bound", "train_loss_mi", "mi_train", "mi")
-_VALID_KEYS = ("valid_mi", "valid_bound", "val_mi", "mi_valid", "test_mi")
-
 
 def _get_axes(ax: Any) -> Any:
     import matplotlib.pyplot as plt
@@ -41,30 +37,22 @@ def _mi_label(units: str) -> str:
     return f"mutual information ({units})"
 
 
-def _column(history: Any, keys: Sequence[str]) -> np.ndarray | None:
-    """Pull one per-epoch series out of a history structure, or None if absent.
+def _column(history: Any, key: str) -> np.ndarray | None:
+    """One per-epoch series of a history, or None if absent.
 
-    Accepts a mapping of arrays (``{"train_mi": [...], ...}``), a sequence of per-epoch
-    mappings (skorch's ``History``), or an object with such a mapping as attributes.
-    Entries missing in some epochs become NaN.
+    Accepts a mapping of arrays (``{"train_mi": [...], ...}``) or a sequence of
+    per-epoch mappings (an estimator's ``history_``, skorch's ``History``). Entries
+    missing in some epochs become NaN.
     """
     if isinstance(history, Mapping):
-        for key in keys:
-            if key in history and history[key] is not None:
-                return np.asarray(history[key], dtype=float).ravel()
-        return None
+        value = history.get(key)
+        return None if value is None else np.asarray(value, dtype=float).ravel()
     if isinstance(history, Sequence) and not isinstance(history, (str, bytes)):
         rows = list(history)
-        if not rows or not isinstance(rows[0], Mapping):
-            return None
-        for key in keys:
-            if any(key in row for row in rows):
-                return np.array([row.get(key, np.nan) for row in rows], dtype=float)
-        return None
-    for key in keys:
-        value = getattr(history, key, None)
-        if value is not None:
-            return np.asarray(value, dtype=float).ravel()
+        if all(isinstance(row, Mapping) for row in rows) and any(
+            key in row for row in rows
+        ):
+            return np.array([row.get(key, np.nan) for row in rows], dtype=float)
     return None
 
 
@@ -138,13 +126,14 @@ class MIHistoryDisplay:
         estimator_name: str | None = None,
         ax: Any = None,
     ) -> MIHistoryDisplay:
-        """Plot a history structure: a mapping of per-epoch arrays or a list of
-        per-epoch dicts (skorch's ``History``) with ``train_mi`` / ``valid_mi``.
+        """Plot a history: per-epoch ``train_mi`` and, if present, ``valid_mi``.
 
         Parameters
         ----------
         history : mapping or sequence of mappings
-            Per-epoch records.
+            A mapping of per-epoch arrays (``{"train_mi": [...], "valid_mi": [...]}``)
+            or a list of per-epoch dicts (an estimator's ``history_``, skorch's
+            ``History``); an ``epoch`` entry gives the horizontal axis.
         true_mi : float, default=None
             Reference value drawn as a horizontal line.
         units : {"nats", "bits"}, default="nats"
@@ -168,16 +157,11 @@ class MIHistoryDisplay:
         >>> MIHistoryDisplay.from_history(hist).valid_mi.tolist()
         [0.15, 0.2]
         """
-        train = _column(history, _TRAIN_KEYS)
-        valid = _column(history, _VALID_KEYS)
-        if train is None and valid is None:
-            raise ValueError(
-                "history has no per-epoch MI: expected one of the keys "
-                f"{_TRAIN_KEYS + _VALID_KEYS}."
-            )
+        train = _column(history, "train_mi")
         if train is None:
-            train, valid = valid, None
-        epochs = _column(history, ("epoch",))
+            raise ValueError("history has no per-epoch MI: expected a 'train_mi' key.")
+        valid = _column(history, "valid_mi")
+        epochs = _column(history, "epoch")
         disp = cls(
             train,
             valid,
@@ -303,6 +287,8 @@ class FilterDisplay:
         Figure containing the axes.
     images_ : list of matplotlib AxesImage
         One image per filter.
+    colorbar_ : matplotlib Colorbar or None
+        The colour bar (shared by all filters), None without one.
 
     Examples
     --------
@@ -391,6 +377,7 @@ class FilterDisplay:
         cmap: str = "RdBu_r",
         annotate: bool = True,
         colorbar: bool = True,
+        colorbar_label: str = "filter weight",
     ) -> FilterDisplay:
         """Draw one heat map per filter on a symmetric colour scale.
 
@@ -404,11 +391,13 @@ class FilterDisplay:
             Write each weight in its cell.
         colorbar : bool, default=True
             Add a colour bar.
+        colorbar_label : str, default="filter weight"
+            Label of the colour bar.
 
         Returns
         -------
         display : FilterDisplay
-            ``self``, with ``ax_``, ``figure_`` and ``images_`` set.
+            ``self``, with ``ax_``, ``figure_``, ``images_`` and ``colorbar_`` set.
         """
         import matplotlib.pyplot as plt
 
@@ -447,8 +436,11 @@ class FilterDisplay:
             title = self.titles[k] if self.titles is not None else f"filter {k + 1}"
             a.set_title(title)
             images.append(im)
+        self.colorbar_ = None
         if colorbar:
-            axes[0].figure.colorbar(images[-1], ax=list(axes[:n_comp]), shrink=0.8)
+            self.colorbar_ = axes[0].figure.colorbar(
+                images[-1], ax=list(axes[:n_comp]), shrink=0.8, label=colorbar_label
+            )
         self.ax_ = axes[:n_comp]
         self.figure_ = axes[0].figure
         self.images_ = images

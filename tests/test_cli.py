@@ -20,7 +20,7 @@ import pytest
 from sk_rgmi import PluginMIEstimator
 from sk_rgmi.cli import build_parser, main
 from sk_rgmi.datasets import T_C, block_spin, sample_ising
-from sk_rgmi.reproduce import ROWS
+from sk_rgmi.studies.notebook import ROWS
 
 MI_LINE = re.compile(r"MI = (-?[0-9.]+) ± ([0-9.]+|nan) (nats|bits)")
 
@@ -79,7 +79,8 @@ def test_reproduce_tiny_writes_files_and_a_sane_table(tiny_run, data_home, capsy
     # of a 2x2 block beats the fine-grained MI of the same (training) pairs
     for key in ("coarse_2x2_binary", "exhaustive_2x2_binary"):
         assert max(rows[key]["values"]) <= math.log(2) + 1e-9
-    assert rows["count_2x2_fine"]["seed_value"] == pytest.approx(0.4219)
+    assert rows["count_2x2_fine"]["notebook_value"] == pytest.approx(0.4219)
+    assert res["reference"] == "notebook"
     assert set(res["filters"]) >= {"coarse_2x2_binary", "coarse_2x2_linear"}
     assert np.asarray(res["filters"]["coarse_2x2_binary"][0]).shape == (1, 4)
 
@@ -102,6 +103,8 @@ def test_reproduce_prints_the_table(tmp_path, data_home, capsys):
     for row in ROWS:
         assert row.label in stdout
     assert "MI in nats" in stdout and "0.4219" in stdout
+    header = next(line for line in stdout.splitlines() if line.startswith("quantity"))
+    assert header.split()[-1] == "notebook"  # the original notebook's column
     assert not (tmp_path / "reproduction.png").exists()
 
 
@@ -179,6 +182,37 @@ def test_estimate_mine_reports_spread_over_seeds(binary_pairs, capsys):
     assert "std over 2 seeds" in out
 
 
+def test_estimate_mine_single_seed_reports_the_fits_standard_error(
+    binary_pairs, capsys
+):
+    # regression: one fit has no spread over seeds; it printed "± nan"
+    px, py, _, _ = binary_pairs
+    argv = ["estimate", str(px), str(py), "--estimator", "mine"]
+    assert main([*argv, "--max-epochs", "2", "--n-seeds", "1", "-q"]) == 0
+    out = capsys.readouterr().out
+    mi, std, _ = MI_LINE.search(out).groups()
+    assert std != "nan" and "standard error" in out
+    # the report half is 10% of 4000 pairs: a standard error of the DV estimate of
+    # ~0.37 nats from 400 pairs is of order 1/sqrt(400) = 0.05, certainly in (0, 0.2)
+    assert 0 < float(std) < 0.2
+    assert math.isfinite(float(mi))
+
+
+def test_estimate_one_dimensional_arrays_are_one_variable(binary_pairs, capsys):
+    # regression: 1-D .npy files were refused with advice to reshape
+    px, py, x, y = binary_pairs
+    tmp = px.parent
+    np.save(tmp / "x1.npy", x.ravel())
+    np.save(tmp / "y1.npy", y.ravel())
+    assert main(["estimate", str(tmp / "x1.npy"), str(tmp / "y1.npy")]) == 0
+    mi_1d = float(MI_LINE.search(capsys.readouterr().out).group(1))
+    assert main(["estimate", str(px), str(py)]) == 0
+    mi_2d = float(MI_LINE.search(capsys.readouterr().out).group(1))
+    assert mi_1d == mi_2d
+    # a 1-D X with a 2-D Y of the same length works too
+    assert main(["estimate", str(tmp / "x1.npy"), str(py)]) == 0
+
+
 def test_estimate_errors_are_one_line(tmp_path, binary_pairs, capsys):
     px, py, x, _ = binary_pairs
     assert main(["estimate", str(tmp_path / "nope.npy"), str(py)]) == 2
@@ -236,6 +270,19 @@ def test_generate_writes_deterministic_coarse_grained_lattices(tmp_path, capsys)
     # which the count-based estimator refuses with a one-line reason
     assert main(["estimate", str(tmp_path / "a.npy"), str(tmp_path / "b.npy")]) == 2
     assert "distinct state" in _error_line(capsys)
+
+
+def test_generate_refuses_to_overwrite_without_the_flag(tmp_path, capsys):
+    # regression: an existing output file was silently replaced
+    out = tmp_path / "x.npy"
+    np.save(out, np.arange(3))
+    argv = ["generate", str(out), "--n", "2", "--size", "9", "-q"]
+    assert main(argv) == 2
+    assert "--overwrite" in _error_line(capsys)
+    np.testing.assert_array_equal(np.load(out), np.arange(3))  # left untouched
+    for flag in ("--overwrite", "--force"):
+        assert main([*argv, flag]) == 0
+        assert np.load(out).shape == (2, 9, 9)
 
 
 def test_generate_errors(tmp_path, capsys):

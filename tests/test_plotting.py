@@ -80,6 +80,9 @@ def test_history_display_errors():
         MIHistoryDisplay.from_estimator(FittedStub())
     with pytest.raises(ValueError, match="no per-epoch MI"):
         MIHistoryDisplay.from_history([{"loss": 1.0}])
+    # a held-out series alone is not drawn as if it were the training bound
+    with pytest.raises(ValueError, match="train_mi"):
+        MIHistoryDisplay.from_history({"valid_mi": [0.1, 0.2]})
 
 
 def test_filter_display_draws_block_shaped_images():
@@ -98,12 +101,16 @@ def test_filter_display_draws_block_shaped_images():
     assert disp.ax_[1].texts[1].get_color() == "white"
     assert disp.ax_[1].texts[2].get_color() == "black"
     assert len(disp.figure_.axes) == 3  # two filters and the colour bar
+    assert disp.colorbar_.ax.get_ylabel() == "filter weight"
 
 
 def test_filter_display_from_estimator_reads_block_shape():
     est = FittedStub(components_=np.arange(9.0).reshape(1, 9) - 4, block_shape=(3, 3))
     disp = FilterDisplay.from_estimator(est, colorbar=False)
     assert disp.images_[0].get_array().shape == (3, 3)
+    assert disp.colorbar_ is None and len(disp.figure_.axes) == 1
+    labelled = FilterDisplay.from_estimator(est, colorbar_label="weight (a.u.)")
+    assert labelled.colorbar_.ax.get_ylabel() == "weight (a.u.)"
     with pytest.raises(ValueError, match="holds 4 values"):
         FilterDisplay.from_estimator(est, block_shape=(2, 2))
     with pytest.raises(ValueError, match="no components_"):
