@@ -1,6 +1,6 @@
 """Count-based MI of neighbouring blocks of generated critical Ising data.
 
-Reproduces the three count-based rows of the seed notebook on data made by
+Reproduces the three count-based rows of the original notebook on data made by
 ``sk_rgmi.datasets`` (27×27 lattices, 3×3-majority coarse-grained from 2187×2187,
 periodic, at T_c), with the spread over independent data sets, and scans the
 temperature on cheaper 27×27-from-729 data. MI in nats, plug-in (maximum-likelihood)
@@ -10,8 +10,9 @@ Errors: the spread over independent data sets (different seeds) and, within a se
 a bootstrap over whole configurations (pairs from one configuration are correlated,
 so resampling pairs would understate the error).
 
-Pairs follow the seed: X a block at a uniformly random position, Y the block directly
-to its right, both inside the lattice (non-periodic), 100,000 random pairs.
+Pairs follow the original notebook: X a block at a uniformly random position, Y the
+block directly to its right, both inside the lattice (non-periodic), 100,000 random
+pairs.
 
     python benchmarks/ising_block_mi.py                  # 3 data sets x 150 configs
     python benchmarks/ising_block_mi.py --n-configs 40 --n-sets 2 --quick
@@ -28,7 +29,7 @@ import numpy as np
 
 from sk_rgmi.datasets import T_C, load_critical_ising, sample_block_pairs
 
-SEED_VALUES = {"2x2 fine": 0.4219, "2x2 mean": 0.3708, "3x3 ring mean": 0.4128}
+NOTEBOOK_VALUES = {"2x2 fine": 0.4219, "2x2 mean": 0.3708, "3x3 ring mean": 0.4128}
 
 
 def plugin_mi(x: np.ndarray, y: np.ndarray) -> float:
@@ -46,8 +47,8 @@ def plugin_mi(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.sum(pxy[nz] * np.log(pxy[nz] / (px[nz // ny] * py[nz % ny]))))
 
 
-def seed_rows(lattices: np.ndarray, n_pairs: int, seed: int) -> dict[str, float]:
-    """The seed notebook's three count-based MI values on ``lattices``."""
+def notebook_rows(lattices: np.ndarray, n_pairs: int, seed: int) -> dict[str, float]:
+    """The original notebook's three count-based MI values on ``lattices``."""
     x2, y2 = sample_block_pairs(lattices, (2, 2), n_pairs, random_state=seed)
     x3, y3 = sample_block_pairs(lattices, (3, 3), n_pairs, random_state=seed + 1)
     ring = np.ones(9, dtype=bool)
@@ -65,12 +66,12 @@ def bootstrap_se(
     """Standard error of the three rows from resampling whole configurations."""
     rng = np.random.default_rng(seed)
     reps = [
-        seed_rows(
+        notebook_rows(
             lattices[rng.integers(len(lattices), size=len(lattices))], n_pairs, seed + b
         )
         for b in range(n_boot)
     ]
-    return {k: float(np.std([r[k] for r in reps], ddof=1)) for k in SEED_VALUES}
+    return {k: float(np.std([r[k] for r in reps], ddof=1)) for k in NOTEBOOK_VALUES}
 
 
 def main() -> None:
@@ -110,7 +111,7 @@ def main() -> None:
             n_jobs=args.n_jobs,
             verbose=0,
         )
-        vals = seed_rows(data, args.n_pairs, 100 + s)
+        vals = notebook_rows(data, args.n_pairs, 100 + s)
         se = bootstrap_se(data, args.n_pairs, args.n_boot, 1000 * (s + 1))
         rows.append(vals)
         m = np.abs(2 * data.mean(axis=(1, 2)) - 1).mean()
@@ -120,11 +121,11 @@ def main() -> None:
             + f"  <|m|>={m:.3f}  ({time.perf_counter() - t0:.0f} s)",
             flush=True,
         )
-    print("\n| quantity | seed | this data (mean ± sd over sets) |")
-    for k, seed_v in SEED_VALUES.items():
+    print("\n| quantity | original notebook | this data (mean ± sd over sets) |")
+    for k, notebook_v in NOTEBOOK_VALUES.items():
         v = np.array([r[k] for r in rows])
         sd = v.std(ddof=1) if len(v) > 1 else float("nan")
-        print(f"| {k} | {seed_v:.4f} | {v.mean():.4f} ± {sd:.4f} |")
+        print(f"| {k} | {notebook_v:.4f} | {v.mean():.4f} ± {sd:.4f} |")
 
     for t in filter(None, args.source_temperatures.split(",")):
         data = load_critical_ising(
@@ -135,7 +136,7 @@ def main() -> None:
             n_jobs=args.n_jobs,
             verbose=0,
         )
-        vals = seed_rows(data, args.n_pairs, 7)
+        vals = notebook_rows(data, args.n_pairs, 7)
         se = bootstrap_se(data, args.n_pairs, args.n_boot, 5)
         m = np.abs(2 * data.mean(axis=(1, 2)) - 1).mean()
         print(
@@ -161,7 +162,7 @@ def main() -> None:
             n_jobs=args.n_jobs,
             verbose=0,
         )
-        vals = seed_rows(data, args.n_pairs, 7)
+        vals = notebook_rows(data, args.n_pairs, 7)
         m = np.abs(2 * data.mean(axis=(1, 2)) - 1).mean()
         print(
             f"T={T:.4f}: "

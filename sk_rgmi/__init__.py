@@ -21,6 +21,7 @@ from ._version import __version__
 _LAZY: dict[str, str] = {
     "PluginMIEstimator": "sk_rgmi.plugin",
     "MINEEstimator": "sk_rgmi.mine",
+    "KSGEstimator": "sk_rgmi.knn",
     "BlockCoarseGrainer": "sk_rgmi.coarse_graining",
     "MIMaximizingCoarseGrainer": "sk_rgmi.coarse_graining",
     "exhaustive_binary_coarse_graining": "sk_rgmi.coarse_graining",
@@ -55,6 +56,7 @@ if TYPE_CHECKING:  # pragma: no cover - for static analysers only
     from .coarse_graining import (
         exhaustive_binary_coarse_graining as exhaustive_binary_coarse_graining,
     )
+    from .knn import KSGEstimator as KSGEstimator
     from .mine import MINEEstimator as MINEEstimator
     from .plotting import FilterDisplay as FilterDisplay
     from .plotting import MICurveDisplay as MICurveDisplay

@@ -170,21 +170,26 @@ def generator(random_state: Any, name: str | None = None) -> np.random.Generator
     return np.random.default_rng(seq if name is None else stream(seq, name))
 
 
-def seed_int(random_state: Any, name: str | None = None) -> int:
-    """A non-negative 63-bit int from ``random_state`` (or its stream ``name``).
+def seed_int(random_state: Any, name: str | None = None, *, bits: int = 63) -> int:
+    """A non-negative int below ``2**bits`` from ``random_state`` (or its stream
+    ``name``).
 
-    For APIs that take an integer seed, such as ``torch.manual_seed`` or
-    ``torch.Generator.manual_seed``. Computed with Python ints (no unsigned numpy
-    shifts), so it is the same on every supported numpy.
+    For APIs that take an integer seed: ``torch.manual_seed`` (63 bits, the
+    default) or a scikit-learn ``random_state`` (``bits=32``). Computed with Python
+    ints (no unsigned numpy shifts), so it is the same on every supported numpy.
 
     Examples
     --------
     >>> from sk_rgmi._random import seed_int
     >>> seed_int(0, "init") == seed_int(0, "init"), 0 <= seed_int(0) < 2**63
     (True, True)
+    >>> seed_int(0, "fit", bits=32) < 2**32
+    True
     """
+    if bits not in (32, 63):
+        raise ValueError(f"bits must be 32 or 63, got {bits!r}.")
     seq = check_seed_sequence(random_state)
     if name is not None:
         seq = stream(seq, name)
     lo, hi = (int(v) for v in seq.generate_state(2, np.uint32))
-    return ((hi << 32) | lo) & _MASK63
+    return lo if bits == 32 else ((hi << 32) | lo) & _MASK63

@@ -406,7 +406,7 @@ def _estimate_mine(
         perm = generator(fit, "split").permutation(n)
         test, train = perm[:n_test], perm[n_test:]
         # scikit-learn's random_state takes ints below 2**32
-        est = MINEEstimator(random_state=seed_int(fit, "fit") % 2**32, **params)
+        est = MINEEstimator(random_state=seed_int(fit, "fit", bits=32), **params)
         est.fit(X[train], Y[train])
         values.append(float(est.score(X[test], Y[test])))
     if len(values) == 1:

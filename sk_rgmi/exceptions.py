@@ -91,7 +91,7 @@ class BinningWarning(ReliabilityWarning):
 
 
 class TiedValuesWarning(ReliabilityWarning):
-    """Tied (discrete or rounded) values in data given to a k-nearest-neighbour estimator.
+    """Tied (discrete or rounded) values given to a k-nearest-neighbour estimator.
 
     :class:`~sk_rgmi.KSGEstimator` orders samples by distance; with repeated values
     the distances tie and the tie-breaking jitter sets the order. The estimate is

@@ -134,24 +134,25 @@ def test_block_coarse_grainer_errors_and_feature_names() -> None:
     assert list(cg.get_feature_names_out()) == ["blockcoarsegrainer0"]
 
 
-def test_pipeline_reproduces_seed_frozen_mean_rows() -> None:
-    """make_pipeline(BlockCoarseGrainer("mean"), PluginMIEstimator()) = the seed's
-    frozen 2×2 rows: the count-based MI of the two block means (y coarse-grained
-    with the same transformer, since a Pipeline transforms X only)."""
+def test_pipeline_reproduces_notebook_frozen_mean_rows() -> None:
+    """make_pipeline(BlockCoarseGrainer("mean"), PluginMIEstimator()) = the original
+    notebook's frozen 2×2 rows: the count-based MI of the two block means (y
+    coarse-grained with the same transformer, since a Pipeline transforms X only)."""
     lat = sample_ising(100, 32, T_C, random_state=5)
     X, Y = sample_block_pairs(lat, (2, 2), 20_000, random_state=6)
-    # The seed: X = 1/4 * sum over the block; "analytic" (plug-in) MI of the means.
-    seed_value = plugin_mi(X.sum(axis=1) / 4, Y.sum(axis=1) / 4)
+    # The original notebook: X = 1/4 * sum over the block; "analytic" (plug-in) MI
+    # of the means.
+    notebook_value = plugin_mi(X.sum(axis=1) / 4, Y.sum(axis=1) / 4)
     cg = BlockCoarseGrainer("mean")
     pipe = make_pipeline(cg, PluginMIEstimator(correction="none"))
     pipe.fit(X, cg.fit(Y).transform(Y))
-    assert pipe[-1].mi_plugin_ == pytest.approx(seed_value, abs=1e-12)
+    assert pipe[-1].mi_plugin_ == pytest.approx(notebook_value, abs=1e-12)
     Xc, Yc = cg.transform_pair(X, Y)
-    assert plugin_mi(Xc, Yc) == pytest.approx(seed_value, abs=1e-12)
+    assert plugin_mi(Xc, Yc) == pytest.approx(notebook_value, abs=1e-12)
     # The mean keeps less than the fine-grained blocks (data processing), and at
-    # T_c a good part of it (seed: 0.371 of 0.422 nats).
+    # T_c a good part of it (original notebook: 0.371 of 0.422 nats).
     fine = plugin_mi(X, Y)
-    assert 0.7 * fine < seed_value < fine
+    assert 0.7 * fine < notebook_value < fine
 
 
 # ---------------------------------------------------------------- exhaustive search
@@ -325,9 +326,9 @@ def test_transform_before_fit_and_feature_mismatch() -> None:
 
 
 def test_continuous_mode_is_degenerate(critical_small) -> None:
-    """The seed's real linear map keeps (almost) all the information whatever Λ:
-    a generic real filter is one-to-one on the 16 states of a 2×2 block, so the
-    plug-in MI of the codes Λx equals the fine-grained MI exactly."""
+    """The original notebook's real linear map keeps (almost) all the information
+    whatever Λ: a generic real filter is one-to-one on the 16 states of a 2×2 block,
+    so the plug-in MI of the codes Λx equals the fine-grained MI exactly."""
     X, Y, Xt, Yt = critical_small
     fine = plugin_mi(Xt, Yt)
     rng = np.random.default_rng(0)
@@ -382,7 +383,7 @@ def test_critical_filter_is_uniform_block_spin(critical_small) -> None:
 
 
 @pytest.mark.slow
-def test_critical_filter_is_uniform_block_spin_seed_scale() -> None:
+def test_critical_filter_is_uniform_block_spin_notebook_scale() -> None:
     """Issue criterion at the original notebook's scale: 20,000 pairs from 400 L=64
     critical lattices, default settings, five seeds (floor as in the fast test)."""
     lat = sample_ising(400, 64, T_C, random_state=11)

@@ -1,10 +1,12 @@
-"""Tests for MINEEstimator: accuracy against exact MI, the seed's experiments as
-tests, scikit-learn integration, errors, pickling, determinism and warm starts.
+"""Tests for MINEEstimator: accuracy against exact MI, the original notebook's
+experiments as tests, scikit-learn integration, errors, pickling, determinism and
+warm starts.
 
 Ground truths are exact: closed-form Gaussian MI, and for binary "Ising-like" block
 pairs the MI of a Boltzmann distribution on a small open strip (2×4 or 3×6 spins,
 nearest-neighbour coupling), enumerated over all 2^8 / 2^18 states; X is the left
-half of the strip, y the right half (the seed's neighbouring-blocks geometry).
+half of the strip, y the right half (the original notebook's neighbouring-blocks
+geometry).
 """
 
 from __future__ import annotations
@@ -193,11 +195,11 @@ def test_binary_2x2_pairs_match_exact_mi_within_2_percent(strip2) -> None:
     assert est.mi_ == pytest.approx(strip2.mi, rel=0.05)  # 10k report samples
 
 
-# ----------------------------------------------------- the seed's experiments
+# ---------------------------------------- the original notebook's experiments
 @pytest.mark.parametrize("critic", ["two-branch", "concat"])
-def test_seed_3x3_fine_grained_both_critics(strip3, critic) -> None:
-    # Seed: MINE on 3×3 fine-grained pairs with Net 1 and Net 2 (there evaluated on
-    # the training data). Here: held-out, against the exact 0.5075 nats.
+def test_notebook_3x3_fine_grained_both_critics(strip3, critic) -> None:
+    # Original notebook: MINE on 3×3 fine-grained pairs with Net 1 and Net 2 (there
+    # evaluated on the training data). Here: held-out, against the exact 0.5075 nats.
     x, y = strip3.sample(10_000, 0)
     xt, yt = strip3.sample(50_000, 1)
     est = MINEEstimator(critic, device="cpu", random_state=0).fit(x, y)
@@ -205,8 +207,9 @@ def test_seed_3x3_fine_grained_both_critics(strip3, critic) -> None:
     assert strip3.mi * 0.85 < held_out < strip3.mi * 1.02
 
 
-def test_seed_3x3_ring_mean(strip3) -> None:
-    # Seed: frozen ring mean (mean of the 8 non-centre spins), exact 0.3202 nats.
+def test_notebook_3x3_ring_mean(strip3) -> None:
+    # Original notebook: frozen ring mean (mean of the 8 non-centre spins), exact
+    # 0.3202 nats.
     x, y = strip3.sample(10_000, 2)
     ring = strip3.ring
     xr, yr = x[:, ring].mean(1, keepdims=True), y[:, ring].mean(1, keepdims=True)
@@ -216,9 +219,9 @@ def test_seed_3x3_ring_mean(strip3) -> None:
     assert strip3.ring_mi * 0.93 < held_out < strip3.ring_mi * 1.02
 
 
-def test_seed_lr_and_schedule_variants_via_grid_search(strip2) -> None:
-    # The seed's learning-rate and step-schedule experiments, and its two critics,
-    # as one small grid search on held-out MI.
+def test_notebook_lr_and_schedule_variants_via_grid_search(strip2) -> None:
+    # The original notebook's learning-rate and step-schedule experiments, and its
+    # two critics, as one small grid search on held-out MI.
     x, y = strip2.sample(3000, 4)
     grid = GridSearchCV(
         MINEEstimator(device="cpu", max_epochs=6, random_state=0),

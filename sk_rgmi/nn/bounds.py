@@ -125,8 +125,8 @@ def mine(
     The value returned is the minibatch DV bound. Its gradient replaces the biased
     ``∇ log mean(e^T)`` by ``mean(e^T ∇T) / m``, where ``m`` is an exponential moving
     average of ``mean(e^T)`` over batches, updated with weight ``ema_alpha`` on the
-    new batch (MINE's and the seed's 0.01). ``m`` is kept as ``log m`` and updated by
-    ``logaddexp``, so nothing overflows: the per-sample gradient weights
+    new batch (MINE's and the original notebook's 0.01). ``m`` is kept as ``log m``
+    and updated by ``logaddexp``, so nothing overflows: the per-sample gradient weights
     ``e^(T_i - log m) / B`` are at most ``1 / ema_alpha``.
 
     Parameters

@@ -225,7 +225,7 @@ ROWS: tuple[RowSpec, ...] = (
 def _estimator_seed(repetition: np.random.SeedSequence, key: str) -> int:
     """The ``random_state`` of the estimator fitted for ``key`` in a repetition."""
     # scikit-learn's random_state takes ints below 2**32
-    return seed_int(stream(repetition, "fit"), key) % 2**32
+    return seed_int(stream(repetition, "fit"), key, bits=32)
 
 
 def _pairs(
