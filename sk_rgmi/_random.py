@@ -28,6 +28,8 @@ same for any order of the calls. Names used in the package:
 ``"subsets"``    random subsets for the kNN estimator's standard error
 ``"subsample"``  nested subsamples of the reliability checks
 ``"fit"``        ``random_state`` of an estimator a study or the CLI fits
+``"bootstrap"``  resampling of Markov chains for bootstrap intervals
+``"decay"``      the points of the RSMI study's decay measurement
 ===============  ==============================================================
 
 numpy's and torch's global random states are never read or changed.

@@ -21,27 +21,42 @@ from ._history import history_rows
 from ._neural import NEURAL_CONSTRAINTS
 from ._random import check_seed_sequence, seed_int, stream
 from ._validation import to_units, validate_pair
-from .nn.critics import make_critic
-from .nn.data import HeldOutSplit
-from .nn.net import DEFAULTS, MINENet
+from .nn.critics import MeanCritic, make_critic
+from .nn.data import HeldOutSplit, PairView
+from .nn.net import MINENet
 from .nn.normalization import NORMALIZERS, NormalizedCritic, fit_normalizer
+from .reliability import (
+    bound_limit,
+    flag,
+    fold_interval,
+    lower_bound_interval,
+    warn_flags,
+)
 
 __all__ = ["MINEEstimator"]
 
 
 class MINEEstimator(BaseEstimator):
-    """Mutual information I(X; y) from a neural critic (MINE), scored on held-out data.
+    """Mutual information I(X; y) from neural critics (MINE), with an honest interval.
 
-    A critic network ``T(x, y)`` is trained to maximise a variational lower bound on
-    the MI (Donsker–Varadhan with MINE's moving-average gradient by default) through
-    skorch with a fast tensor-slicing batch path. ``validation_fraction`` of the data
-    is held out and halved: one half picks the best epoch (and drives early
-    stopping), the other reports ``mi_`` at that restored epoch, so ``mi_`` is an
-    honest held-out estimate. :meth:`score` evaluates the bound on any data with
-    many shuffled pairings; ``GridSearchCV`` therefore maximises held-out MI.
+    Critic networks ``T(x, y)`` are trained to maximise a variational lower bound on
+    the MI (Donsker–Varadhan with MINE's moving-average gradient by default)
+    through skorch with a fast tensor-slicing batch path. The data are
+    *cross-fitted*: cut into ``n_folds`` folds, each scored by an ensemble of
+    ``n_critics`` critics that never saw it (trained on the other folds, each
+    picking its best epoch on its own selection rows), averaged into one critic.
+    ``mi_`` is the mean of the per-fold held-out estimates -- every sample is used
+    once for reporting -- and ``mi_ci_`` a 95% interval built from the spread of
+    the folds (evaluation and training noise) and, with ``check_convergence``,
+    from how much critics trained on half the data fall short (finite-sample
+    bias). A number that may be wrong is flagged: ``diagnostics_["flags"]`` and a
+    :class:`~sk_rgmi.exceptions.ReliabilityWarning` (see
+    :mod:`sk_rgmi.reliability`). :meth:`score` evaluates the averaged critic on
+    any data with many shuffled pairings; ``GridSearchCV`` therefore maximises
+    held-out MI.
 
-    MI values (``mi_``, ``history_``, :meth:`score`) are in nats unless
-    ``units="bits"``.
+    MI values (``mi_``, ``mi_std_``, ``mi_ci_``, ``history_``, :meth:`score`) are in
+    nats unless ``units="bits"``.
 
     Parameters
     ----------
@@ -49,7 +64,7 @@ class MINEEstimator(BaseEstimator):
         The original notebook's residual concat "Net 2", its two-branch "Net 1", a
         separable ``g(x)·h(y)`` critic, or a factory
         ``(x_dim, y_dim) -> torch.nn.Module`` whose ``forward(x, y)`` returns (B,)
-        or (B, 1) scores.
+        or (B, 1) scores (stacked into an ensemble with :mod:`torch.func`).
     hidden_size : int, default=32
         Width of the registered critics (ignored by factories). The original
         notebook used 100.
@@ -57,24 +72,39 @@ class MINEEstimator(BaseEstimator):
         Hidden layers of the registered critics (None: the critic's default, the
         original notebook's: 3 for concat, 2 per branch for two-branch).
     loss : {"mine", "mine_biased", "fdiv", "infonce", "smile"}, default="mine"
-        Training bound (:mod:`sk_rgmi.nn.bounds`). Held-out values always use the
-        Donsker–Varadhan evaluation form.
+        Training bound (:mod:`sk_rgmi.nn.bounds`). Held-out values use the
+        Donsker–Varadhan evaluation form (InfoNCE for ``"infonce"``).
     lr : float, default=1e-2
-        Adam learning rate.
+        Adam learning rate (at the start of the ``lr_schedule``).
     batch_size : int or "auto", default="auto"
         Minibatch size. "auto": ``n_train // 8`` clipped to [32, 1024] (at least
-        8 steps per epoch). An int larger than the training split raises.
-    max_epochs : int, default=200
-    lr_schedule : dict or None, default=None
-        ``{"step_size": s, "gamma": g}`` (the original notebook's StepLR, per
-        epoch).
+        8 steps per epoch). An int larger than the training rows raises.
+    max_epochs : int, default=400
+    lr_schedule : "plateau", dict or None, default="plateau"
+        ``"plateau"``: halve the learning rate when the selection estimate has not
+        improved for a quarter of the ``early_stopping`` patience;
+        ``{"step_size": s, "gamma": g}``: the original notebook's StepLR, per
+        epoch; None: constant.
     ema_alpha : float, default=0.01
         Weight of the new batch in the ``mine`` moving average.
     validation_fraction : float, default=0.2
-        Held-out fraction (half selection, half report).
-    early_stopping : int or None, default=10
-        Patience in epochs without improvement of the selection-half MI; None trains
-        ``max_epochs`` epochs (the best epoch is still restored).
+        Half of it is each critic's selection rows (best epoch, early stopping);
+        with ``n_folds=1`` the other half is the report part.
+    early_stopping : int or None, default=40
+        Patience in epochs without improvement of the selection estimate (mean
+        over the critics); None trains ``max_epochs`` epochs (the best epoch is
+        still restored).
+    n_folds : int, default=5
+        Cross-fitting folds; every sample is reported on once. With 1, a single
+        report part of ``validation_fraction / 2`` of the data (faster, noisier,
+        and ``mi_ci_`` then holds the evaluation noise only).
+    n_critics : int, default=2
+        Critics per fold, trained together in one stacked network and averaged.
+    check_convergence : bool, default=True
+        Also train one critic per fold on half of its training rows and compare
+        on the same held-out rows: the shortfall sets the upper end of
+        ``mi_ci_`` and the ``"not_converged_in_n"`` flag. Costs about a quarter
+        more time.
     callbacks : list of skorch callbacks or None, default=None
         Passed through to the skorch net.
     normalize : {"quantile", "zscore"} or None, default="quantile"
@@ -96,25 +126,37 @@ class MINEEstimator(BaseEstimator):
     verbose : int, default=0
         1: skorch's epoch table; 2: also a progress bar.
     warm_start : bool, default=False
-        ``fit`` continues training the current critic (``max_epochs`` more epochs).
+        ``fit`` continues training the current critics (``max_epochs`` more
+        epochs; the convergence check is not redone).
 
     Attributes
     ----------
     mi_ : float
-        Held-out MI at the restored best epoch, on the report half, in ``units``.
+        Held-out MI: the mean over folds of the averaged critics' estimates, in
+        ``units``. For any critic this is (up to noise) a lower bound on the MI.
     mi_std_ : float
-        Standard error of ``mi_`` from the finite report half, in ``units``
-        (:func:`~sk_rgmi.nn.estimate_mi` with ``return_std``): the sampling noise
-        of the evaluation for this critic. Seed-to-seed training noise is not in
-        it; refit with other ``random_state`` values to see that.
+        Standard error of ``mi_`` (spread of the folds / sqrt(n_folds)), in
+        ``units``: evaluation and training noise.
+    mi_ci_ : tuple of two floats
+        95% interval, in ``units``: ``mi_ ± t · mi_std_`` (Student's t over the
+        folds), its upper end raised by the estimated shortfall of a held-out lower
+        bound -- the rise from half to all the data (see ``check_convergence``) or
+        half the critics' excess on their training rows, whichever is larger --
+        and clipped at 0 (MI is never negative).
+    diagnostics_ : dict
+        ``"flags"`` (list of str, see :mod:`sk_rgmi.reliability`), and the numbers
+        behind them, in ``units``: ``fold_mi`` (per fold), ``single_critic_mi``,
+        ``half_data_mi``, ``n_slope`` (full minus half data), ``train_mi`` and
+        ``train_gap`` (training rows minus held-out rows), ``bound_limit``,
+        ``n_epochs``.
     history_ : list of dict
         One dict per epoch: ``epoch``, ``train_mi`` (mean minibatch bound on the
-        training data), ``valid_mi`` (selection half), ``valid_mi_best``, ``dur``
-        (seconds), ``event_lr`` with an ``lr_schedule``; MI values in ``units``.
+        training rows), ``valid_mi`` (selection rows), ``valid_mi_best``, ``dur``
+        (seconds), ``event_lr``; MI values in ``units``.
     critic_ : torch.nn.Module
-        The trained critic, taking raw inputs: with ``normalize`` set, a
-        :class:`~sk_rgmi.nn.NormalizedCritic` holding the maps in front of
-        ``net_.module_``.
+        The averaged critic, taking raw inputs: with ``normalize`` set, a
+        :class:`~sk_rgmi.nn.NormalizedCritic` holding the maps in front of a
+        :class:`~sk_rgmi.nn.MeanCritic` of ``net_.module_``.
     normalizers_ : tuple of two torch.nn.Module or None
         The per-feature maps of X and y learned in ``fit`` (None without
         ``normalize``); the net trains on data mapped once, not per batch.
@@ -128,10 +170,10 @@ class MINEEstimator(BaseEstimator):
 
     Notes
     -----
-    *Held-out honesty.* The selection half picks the best epoch, and at that maximum
-    it is optimistic (the maximum of a noisy curve overstates it). ``mi_`` comes
-    from the report half, which influenced no choice; ``history_[*]["valid_mi"]`` is
-    the selection half.
+    *Held-out honesty.* Each critic picks its best epoch on its own selection rows;
+    at that maximum the selection value is optimistic (the maximum of a noisy curve
+    overstates it). ``mi_`` comes from rows that influenced no choice;
+    ``history_[*]["valid_mi"]`` is the selection value.
 
     How the defaults were chosen, with the measurements, is in the documentation
     (page "How the defaults were chosen").
@@ -148,11 +190,12 @@ class MINEEstimator(BaseEstimator):
     >>> import numpy as np
     >>> from sk_rgmi import MINEEstimator
     >>> rng = np.random.default_rng(0)
-    >>> x = rng.normal(size=(4000, 1))
-    >>> y = x + rng.normal(size=(4000, 1))          # true MI: 0.5 ln 2 = 0.347 nats
+    >>> x = rng.normal(size=(3000, 1))
+    >>> y = x + rng.normal(size=(3000, 1))          # true MI: 0.5 ln 2 = 0.347 nats
     >>> est = MINEEstimator(device="cpu", random_state=0).fit(x, y)
-    >>> 0.15 < est.mi_ < 0.5     # report split: 10% of the data, so a noisy value
-    True
+    >>> low, high = est.mi_ci_
+    >>> bool(low < 0.347 < high), est.diagnostics_["flags"]
+    (True, [])
     >>> x_new = rng.normal(size=(4000, 1))
     >>> 0.25 < est.score(x_new, x_new + rng.normal(size=(4000, 1))) < 0.4
     True
@@ -165,8 +208,12 @@ class MINEEstimator(BaseEstimator):
             Interval(Integral, 2, None, closed="left"),
             StrOptions({"auto"}),
         ],
+        "lr_schedule": [StrOptions({"plateau"}), dict, None],
         "ema_alpha": [Interval(Real, 0, 1, closed="right")],
         "early_stopping": [Interval(Integral, 1, None, closed="left"), None],
+        "n_folds": [Interval(Integral, 1, None, closed="left")],
+        "n_critics": [Interval(Integral, 1, None, closed="left")],
+        "check_convergence": ["boolean"],
         "normalize": [StrOptions(set(NORMALIZERS)), None],
         "n_permutations": [Interval(Integral, 1, None, closed="left")],
         "warm_start": ["boolean"],
@@ -178,17 +225,20 @@ class MINEEstimator(BaseEstimator):
         *,
         hidden_size: int = 32,
         n_layers: int | None = None,
-        loss: str = DEFAULTS["loss"],
-        lr: float = DEFAULTS["lr"],
-        batch_size: int | str = DEFAULTS["batch_size"],
-        max_epochs: int = DEFAULTS["max_epochs"],
-        lr_schedule: dict | None = DEFAULTS["lr_schedule"],
-        ema_alpha: float = DEFAULTS["ema_alpha"],
-        validation_fraction: float = DEFAULTS["validation_fraction"],
-        early_stopping: int | None = DEFAULTS["early_stopping"],
+        loss: str = "mine",
+        lr: float = 1e-2,
+        batch_size: int | str = "auto",
+        max_epochs: int = 400,
+        lr_schedule: str | dict | None = "plateau",
+        ema_alpha: float = 0.01,
+        validation_fraction: float = 0.2,
+        early_stopping: int | None = 40,
+        n_folds: int = 5,
+        n_critics: int = 2,
+        check_convergence: bool = True,
         callbacks: list | None = None,
         normalize: str | None = "quantile",
-        n_permutations: int = DEFAULTS["n_permutations"],
+        n_permutations: int = 4,
         device: str = "auto",
         units: str = "nats",
         random_state: Any = None,
@@ -206,6 +256,9 @@ class MINEEstimator(BaseEstimator):
         self.ema_alpha = ema_alpha
         self.validation_fraction = validation_fraction
         self.early_stopping = early_stopping
+        self.n_folds = n_folds
+        self.n_critics = n_critics
+        self.check_convergence = check_convergence
         self.callbacks = callbacks
         self.normalize = normalize
         self.n_permutations = n_permutations
@@ -220,10 +273,13 @@ class MINEEstimator(BaseEstimator):
         """Tiny settings for scikit-learn's estimator checks (tiny data sets)."""
         return {
             "hidden_size": 8,
-            "batch_size": 4,
+            "batch_size": 2,
             "max_epochs": 2,
             "validation_fraction": 0.4,
             "early_stopping": None,
+            "n_folds": 2,
+            "n_critics": 1,
+            "check_convergence": False,
             "n_permutations": 2,
             "device": "cpu",
             "random_state": 0,
@@ -238,22 +294,50 @@ class MINEEstimator(BaseEstimator):
         return tags
 
     # ------------------------------------------------------------------ fitting
-    def _build_critic(self, X: np.ndarray, Y: np.ndarray) -> torch.nn.Module:
+    def _net(self, X: np.ndarray, Y: np.ndarray, n_critics: int, **split: Any):
+        """A net of ``n_folds * n_critics`` stacked critics and its split."""
+        n_members = self.n_folds * n_critics
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed_int(self._seed_seq, "init"))
-            return make_critic(
+            module = make_critic(
                 self.critic,
                 X.shape[1],
                 Y.shape[1],
                 hidden_size=self.hidden_size,
                 n_layers=self.n_layers,
+                n_members=n_members,
             )
+        half = self.validation_fraction / 2
+        return MINENet(
+            module,
+            loss=self.loss,
+            ema_alpha=self.ema_alpha,
+            lr=self.lr,
+            batch_size=self.batch_size,
+            max_epochs=self.max_epochs,
+            lr_schedule=self.lr_schedule,
+            train_split=HeldOutSplit(
+                select_fraction=half,
+                report_fraction=half,
+                n_members=n_members,
+                n_folds=self.n_folds,
+                random_state=stream(self._seed_seq, "split"),
+                **split,
+            ),
+            early_stopping=self.early_stopping,
+            callbacks=list(self.callbacks) if self.callbacks else None,
+            device=self.device,
+            random_state=stream(self._seed_seq, "net"),
+            verbose=self.verbose,
+            n_permutations=self.n_permutations,
+            warm_start=True,
+        )
 
     def _normalized(self, X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, ...]:
         """(X, Y) as float32 through the fitted per-feature maps.
 
-        Applied once to the whole data per ``fit``/``score`` call, never per batch:
-        inside the critic the quantile map cost 44-56% of an epoch.
+        Applied once to the whole data per ``fit``/``score`` call, never per batch
+        (inside the critic the quantile map would cost about half an epoch).
         """
         X32, Y32 = X.astype(np.float32), Y.astype(np.float32)
         if self.normalizers_ is None:
@@ -269,7 +353,6 @@ class MINEEstimator(BaseEstimator):
         continuing = hasattr(self, "net_") and (self.warm_start or epochs == 1)
         if not continuing:
             self._seed_seq = check_seed_sequence(self.random_state)
-            module = self._build_critic(X, Y)
             self.normalizers_ = (
                 None
                 if self.normalize is None
@@ -278,51 +361,122 @@ class MINEEstimator(BaseEstimator):
                     fit_normalizer(self.normalize, Y),
                 )
             )
-            self.net_ = MINENet(
-                module,
-                loss=self.loss,
-                ema_alpha=self.ema_alpha,
-                lr=self.lr,
-                batch_size=self.batch_size,
-                max_epochs=self.max_epochs,
-                lr_schedule=self.lr_schedule,
-                train_split=HeldOutSplit(
-                    self.validation_fraction,
-                    random_state=stream(self._seed_seq, "split"),
-                ),
-                early_stopping=self.early_stopping,
-                callbacks=list(self.callbacks) if self.callbacks else None,
-                device=self.device,
-                random_state=stream(self._seed_seq, "net"),
-                verbose=self.verbose,
-                n_permutations=self.n_permutations,
-                warm_start=True,
-            )
+            self.net_ = self._net(X, Y, self.n_critics)
         X32, Y32 = self._normalized(X, Y)
         if continuing or epochs is not None:
             self.net_.partial_fit(X32, Y32, epochs=epochs)
         else:
             self.net_.fit(X32, Y32)
-        self._set_fitted_attributes()
+        half_data = None
+        if self.check_convergence and not continuing and epochs is None:
+            half_data = self._net(X, Y, 1, train_fraction=0.5).fit(X32, Y32)
+        self._set_fitted_attributes(X32, Y32, half_data)
 
-    def _set_fitted_attributes(self) -> None:
+    def _checks(self, X32: np.ndarray, Y32: np.ndarray, half_data: Any) -> dict:
+        """Single-critic, half-data and training-row estimates (nats) per fold."""
+        net, k = self.net_, self.n_folds
+        train, held = net.get_split_datasets(X32, Y32)
+        single, _ = net.evaluate(held.report, stream="report")  # every critic alone
+        first = single[:k]  # critic 0 of each fold, the one the half-data fit mirrors
+        n_rows = min(len(held.report), len(train))
+        on_train = PairView(train.data, train.index[:, :n_rows])
+        trained, _ = net.evaluate(on_train, stream="report")
+        out = {"single": first, "trained": trained, "gap": trained - single}
+        out["half"] = None
+        if half_data is not None:
+            _, held_half = half_data.get_split_datasets(X32, Y32)
+            out["half"], _ = half_data.evaluate(held_half.report, stream="report")
+            out["half_diverged"] = bool(half_data.diverged_)
+        return out
+
+    def _set_fitted_attributes(
+        self, X32: np.ndarray, Y32: np.ndarray, half_data: Any
+    ) -> None:
         net = self.net_
-        self.critic_ = net.module_
+        self.critic_ = MeanCritic(net.module_)
         if self.normalizers_ is not None:
             # critic_ takes raw data: the maps (copies, on the critic's device)
-            # in front of the trained network, which it shares with net_.
+            # in front of the averaged critic, which shares net_'s parameters.
             device = torch.device(net.device)
             x_map, y_map = (copy.deepcopy(m).to(device) for m in self.normalizers_)
-            self.critic_ = NormalizedCritic(net.module_, x_map, y_map)
+            self.critic_ = NormalizedCritic(self.critic_, x_map, y_map)
         self.best_epoch_ = net.best_epoch_
         self.n_epochs_ = len(net.history)
-        self.mi_ = float(to_units(net.heldout_mi_, self.units))
-        self.mi_std_ = float(to_units(net.heldout_std_, self.units))
         self.history_ = history_rows(net.history, self.units)
+
+        folds = net.report_["values"]
+        if len(folds) >= 2:
+            mi, se, t = fold_interval(folds)
+        else:  # one report part: evaluation noise only
+            mi, se, t = float(folds[0]), float(net.heldout_std_), 1.959964
+        checks = self._checks(X32, Y32, half_data)
+        n_slope = n_slope_se = None
+        if checks["half"] is not None:
+            diff = checks["single"] - checks["half"]
+            n_slope = float(diff.mean())
+            n_slope_se = float(diff.std(ddof=1) / np.sqrt(len(diff)))
+        gap = checks["gap"]
+        gap_mean, gap_se = float(gap.mean()), float(gap.std(ddof=1) / np.sqrt(len(gap)))
+        bound = "infonce" if self.loss == "infonce" else "dv"
+        limit = bound_limit(bound, len(X32), int(net.n_negatives))
+        diverged = bool(net.diverged_) or bool(checks.get("half_diverged"))
+        flags = flag(
+            estimate=mi,
+            limit=limit,
+            n_slope=n_slope,
+            n_slope_se=n_slope_se,
+            gap=gap_mean,
+            gap_se=gap_se,
+            diverged=diverged,
+        )
+        # The held-out estimate is a lower bound: the interval's upper end adds the
+        # estimated shortfall -- the rise from half to all the data (finite N) or
+        # half the training rows' excess (a fitted critic's held-out pessimism
+        # mirrors its training optimism), whichever is larger. MI is >= 0.
+        shortfall = max(n_slope or 0.0, gap_mean / 2)
+        low, high = lower_bound_interval(mi, se, t, shortfall)
+
+        def units(v):
+            return None if v is None else to_units(v, self.units)
+
+        self.mi_ = float(units(mi))
+        self.mi_std_ = float(units(se))
+        self.mi_ci_ = (float(units(low)), float(units(high)))
+        self.diagnostics_ = {
+            "flags": flags,
+            "fold_mi": units(np.asarray(folds, dtype=float)).tolist(),
+            "single_critic_mi": float(units(checks["single"].mean())),
+            "half_data_mi": (
+                None if checks["half"] is None else float(units(checks["half"].mean()))
+            ),
+            "n_slope": units(n_slope),
+            "train_mi": float(units(checks["trained"].mean())),
+            "train_gap": float(units(gap_mean)),
+            "bound_limit": float(units(limit)),
+            "n_epochs": self.n_epochs_,
+        }
+        details = {
+            "near_bound_limit": (
+                f"{self.mi_:.3g} {self.units} against about "
+                f"{self.diagnostics_['bound_limit']:.3g} certifiable"
+            ),
+            "train_heldout_gap": f"{units(gap_mean):.3g} {self.units} higher",
+        }
+        if n_slope is not None:
+            details["not_converged_in_n"] = (
+                f"half the data gives {units(n_slope):.3g} {self.units} less"
+            )
+        self._flag_details = details
+
+    def _warn(self, stacklevel: int) -> None:
+        """Warn about the flags of the last fit; ``stacklevel`` counts from the
+        public method that calls this one."""
+        flags = self.diagnostics_["flags"]
+        warn_flags(type(self).__name__, flags, self._flag_details, stacklevel + 1)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any) -> MINEEstimator:
-        """Train the critic on (X, y) and estimate the held-out MI ``mi_``.
+        """Train the critics on (X, y); estimate ``mi_``, ``mi_ci_`` and flags.
 
         Parameters
         ----------
@@ -340,13 +494,15 @@ class MINEEstimator(BaseEstimator):
             if hasattr(self, "net_"):
                 del self.net_
         self._train(X, Y, epochs=None)
+        self._warn(stacklevel=3)  # fit <- scikit-learn's _fit_context <- caller
         return self
 
     def partial_fit(self, X: Any, y: Any) -> MINEEstimator:
-        """Train one more epoch on (X, y) (the first call initialises the critic).
+        """Train one more epoch on (X, y) (the first call initialises the critics).
 
         The best of the starting parameters and the new epoch (by the selection
-        half) is kept and ``mi_`` is re-estimated on the report half, in ``units``.
+        rows) is kept and ``mi_``, ``mi_ci_`` are re-estimated on the report rows,
+        in ``units`` (without the half-data convergence check).
 
         Returns
         -------
@@ -359,11 +515,12 @@ class MINEEstimator(BaseEstimator):
         if first:
             self.n_features_y_ = Y.shape[1]
         self._train(X, Y, epochs=1)
+        self._warn(stacklevel=2)
         return self
 
     # ------------------------------------------------------------------ scoring
     def score(self, X: Any, y: Any) -> float:
-        """MI estimate on (X, y) with the trained critic, in ``units``.
+        """MI estimate on (X, y) with the averaged critic, in ``units``.
 
         The Donsker–Varadhan bound in its evaluation form: mean critic score on the
         given pairs minus the log-mean-exp over ``n_permutations`` shuffled pairings

@@ -50,17 +50,17 @@ def test_slice_iterator_shuffles_each_critic_independently() -> None:
 
 def test_held_out_split_one_critic_is_a_three_way_partition() -> None:
     ds = PairDataset(np.arange(101.0), np.arange(101.0))
-    train, held = HeldOutSplit(0.2, random_state=0)(ds)
+    train, held = HeldOutSplit(random_state=0)(ds)
     parts = [train.index[0], held.select.index[0], held.report.index[0]]
     assert [len(p) for p in parts] == [81, 10, 10]
     assert sorted(torch.cat(parts).tolist()) == list(range(101))
-    again, _ = HeldOutSplit(0.2, random_state=0)(ds)
+    again, _ = HeldOutSplit(random_state=0)(ds)
     assert torch.equal(again.index, train.index)  # a fixed seed fixes the split
 
 
 def test_held_out_split_cross_fits_every_row_once() -> None:
     ds = PairDataset(np.arange(100.0), np.arange(100.0))
-    train, held = HeldOutSplit(0.2, n_members=4, random_state=0)(ds)
+    train, held = HeldOutSplit(n_members=4, n_folds=4, random_state=0)(ds)
     report = held.report.index
     # every row is reported on exactly once, by a critic that neither trained nor
     # selected on it
@@ -75,11 +75,25 @@ def test_held_out_split_cross_fits_every_row_once() -> None:
 def test_held_out_split_errors_name_the_problem() -> None:
     ds = PairDataset(np.zeros((10, 1)), np.zeros(10))
     with pytest.raises(ValueError, match="5 samples are too few"):
-        HeldOutSplit(0.2)(PairDataset(np.zeros((5, 1)), np.zeros(5)))
-    with pytest.raises(ValueError, match="too few for 5 cross-fitted critics"):
-        HeldOutSplit(0.2, n_members=5)(PairDataset(np.zeros((8, 1)), np.zeros(8)))
-    with pytest.raises(ValueError, match="validation_fraction must be"):
+        HeldOutSplit()(PairDataset(np.zeros((5, 1)), np.zeros(5)))
+    with pytest.raises(ValueError, match="or fewer folds"):
+        HeldOutSplit(n_members=5, n_folds=5)(PairDataset(np.zeros((8, 1)), np.zeros(8)))
+    with pytest.raises(ValueError, match="select_fraction must be"):
         HeldOutSplit(1.5)(ds)
+    with pytest.raises(ValueError, match="multiple of n_folds"):
+        HeldOutSplit(n_members=3, n_folds=2)(ds)
+
+
+def test_held_out_split_members_of_a_fold_share_its_rows() -> None:
+    ds = PairDataset(np.arange(60.0), np.arange(60.0))
+    train, held = HeldOutSplit(n_members=6, n_folds=2, random_state=1)(ds)
+    assert held.groups.tolist() == [0, 1, 0, 1, 0, 1]
+    report = held.report.index
+    for m in range(6):
+        assert torch.equal(report[m], report[m % 2])  # the fold's rows
+        assert not set(train.index[m].tolist()) & set(report[m].tolist())
+    # critics of one fold select on different rows (diversity of the ensemble)
+    assert not torch.equal(held.select.index[0], held.select.index[2])
 
 
 def test_auto_batch_size_rule() -> None:

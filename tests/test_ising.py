@@ -90,7 +90,7 @@ def test_exact_energy_matches_enumeration(shape, temperature):
 
 
 def test_exact_energy_reference_values():
-    # ../shared/REFERENCES.md §2 (Kaufman 1949) and the large-L asymptote
+    # Kaufman (Phys. Rev. 76, 1232, 1949): exact finite-L torus values
     assert exact_energy_per_spin(64, T_C) == pytest.approx(-1.4239384, abs=1e-7)
     assert exact_energy_per_spin(256, T_C) == pytest.approx(-1.4166450, abs=1e-7)
     assert exact_nn_correlation(256, T_C) == pytest.approx(0.7083225, abs=1e-7)

@@ -192,7 +192,7 @@ def test_callbacks_on_the_shared_training_path() -> None:
         lr=1e-2,
         batch_size=100,
         max_epochs=6,
-        train_split=HeldOutSplit(0.2, random_state=0),
+        train_split=HeldOutSplit(random_state=0),
         early_stopping=None,
         callbacks=[
             ("filters", FilterHistory()),

@@ -22,7 +22,7 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 
 from sk_rgmi import MINEEstimator
 from sk_rgmi.exceptions import DivergenceWarning
-from sk_rgmi.nn.critics import ConcatCritic
+from sk_rgmi.nn.critics import ConcatCritic, MeanCritic
 from sk_rgmi.nn.normalization import NormalizedCritic
 
 
@@ -87,46 +87,50 @@ def strip3() -> StripSource:
     return StripSource(3, 0.60)  # 3×3 blocks, exact MI 0.5075, ring mean 0.3202
 
 
-FAST = {"device": "cpu", "max_epochs": 30}
+#: the original notebook's experiments with one critic per fold: its critics and
+#: settings are what is tested there, not the ensemble
+NOTEBOOK = {"device": "cpu", "n_critics": 1, "check_convergence": False}
+
+#: quick settings for tests of behaviour rather than of the defaults' accuracy
+FAST = {
+    "device": "cpu",
+    "max_epochs": 30,
+    "n_folds": 2,
+    "n_critics": 1,
+    "check_convergence": False,
+    "hidden_size": 16,
+}
 
 
 # ------------------------------------------------------------------------ accuracy
-def test_gaussian_accuracy_fast() -> None:
-    # d = 2, MI = 0.5 nats, 5000 samples to fit and 5000 independent held-out ones,
-    # defaults. Tolerance from repeated runs: over 10 seeds (data 2s / 2s+1, model s)
-    # the held-out error had mean -0.0143 and sd 0.0146 nats; bound: mean ± 4 sd.
-    x, y = gaussian_pairs(2, 0.5, 5000, 0)
-    xt, yt = gaussian_pairs(2, 0.5, 5000, 1)
-    est = MINEEstimator(device="cpu", random_state=0).fit(x, y)
-    err = est.score(xt, yt) - 0.5
-    assert -0.073 < err < 0.044
-    assert math.isfinite(est.mi_)
-    # mi_ comes from the report half (500 pairs): its standard error is reported,
-    # and mi_ lies within 4 of them (plus the 0.073 estimator shortfall) of 0.5.
-    assert 0 < est.mi_std_ < 0.2
-    assert abs(est.mi_ - 0.5) < 4 * est.mi_std_ + 0.073
-
-
+# (the defaults' interval and flags on Gaussians: tests/test_reliability.py)
 def test_heavy_tailed_marginals_do_not_change_the_estimate() -> None:
     # sinh(2.5 x) per feature is invertible, so MI stays 0.5 nats, but the tails are
-    # exponential. With the default quantile normalisation, over 10 seeds (as in the
-    # Gaussian test above) the held-out error had mean -0.0138, sd 0.0131: bound
-    # mean ± 4 sd. With normalize="zscore" the same runs gave -0.50 ± 0.16.
+    # exponential. The default quantile normalisation maps both versions to nearly
+    # the same scores (same ranks; the maps interpolate between 1000 knots), so
+    # the fits must agree to well within the estimate's noise (0.01 nats); the
+    # plain fit lies within the tolerance of the Gaussian tests (mean ± 5 sd of
+    # 12 seeds: -0.055..0.046). (With normalize="zscore" the heavy version gave
+    # -0.50 ± 0.16 nats in the first round.)
     def heavy(a):
         return np.sinh(2.5 * a)
 
     x, y = gaussian_pairs(2, 0.5, 5000, 0)
     xt, yt = gaussian_pairs(2, 0.5, 5000, 1)
-    est = MINEEstimator(device="cpu", random_state=0).fit(heavy(x), heavy(y))
-    err = est.score(heavy(xt), heavy(yt)) - 0.5
-    assert -0.066 < err < 0.039
+    est = MINEEstimator(**NOTEBOOK, random_state=0).fit(heavy(x), heavy(y))
+    plain = MINEEstimator(**NOTEBOOK, random_state=0).fit(x, y)
+    err = plain.score(xt, yt) - 0.5
+    assert -0.055 < err < 0.046
+    assert est.score(heavy(xt), heavy(yt)) == pytest.approx(
+        plain.score(xt, yt), abs=0.01
+    )
     # critic_ takes raw (untransformed-by-us) inputs: the maps are built in
     assert isinstance(est.critic_, NormalizedCritic)
     raw = est.critic_(
         torch.as_tensor(heavy(xt[:5]), dtype=torch.float32),
         torch.as_tensor(heavy(yt[:5]), dtype=torch.float32),
     )
-    mapped = est.net_.module_(
+    mapped = MeanCritic(est.net_.module_)(
         *(torch.as_tensor(a[:5]) for a in est._normalized(heavy(xt), heavy(yt)))
     )
     torch.testing.assert_close(raw.ravel(), mapped.ravel())
@@ -177,13 +181,17 @@ def test_heavy_tailed_student_t_is_finite() -> None:
 
 
 def test_binary_2x2_pairs_match_exact_mi_fast(strip2) -> None:
-    # 20k pairs; the held-out estimate on 100k fresh pairs has sd ≈ 0.003; the
-    # critic trained on 16k pairs misses the exact 0.4266 by a few percent at most
-    # (measured: see the report); 5% here, 2% in the slow test with 100k pairs.
-    x, y = strip2.sample(20_000, 0)
-    xt, yt = strip2.sample(100_000, 1)
-    est = MINEEstimator(device="cpu", random_state=0).fit(x, y)
+    # 10k pairs; the held-out estimate on 50k fresh pairs has sd ≈ 0.004; the
+    # averaged critics trained on 7k pairs miss the exact 0.4266 by a few percent at
+    # most; 5% here, 2% in the slow test with 100k pairs. The interval must contain
+    # the exact value (unflagged fit).
+    x, y = strip2.sample(10_000, 0)
+    xt, yt = strip2.sample(50_000, 1)
+    est = MINEEstimator(device="cpu", random_state=0, check_convergence=False)
+    est.fit(x, y)
     assert est.score(xt, yt) == pytest.approx(strip2.mi, rel=0.05)
+    low, high = est.mi_ci_
+    assert low <= strip2.mi <= high and est.diagnostics_["flags"] == []
 
 
 @pytest.mark.slow
@@ -192,7 +200,7 @@ def test_binary_2x2_pairs_match_exact_mi_within_2_percent(strip2) -> None:
     xt, yt = strip2.sample(200_000, 1)
     est = MINEEstimator(device="cpu", random_state=0).fit(x, y)
     assert est.score(xt, yt) == pytest.approx(strip2.mi, rel=0.02)
-    assert est.mi_ == pytest.approx(strip2.mi, rel=0.05)  # 10k report samples
+    assert est.mi_ == pytest.approx(strip2.mi, rel=0.02)  # cross-fitted: 100k rows
 
 
 # ---------------------------------------- the original notebook's experiments
@@ -202,7 +210,7 @@ def test_notebook_3x3_fine_grained_both_critics(strip3, critic) -> None:
     # evaluated on the training data). Here: held-out, against the exact 0.5075 nats.
     x, y = strip3.sample(10_000, 0)
     xt, yt = strip3.sample(50_000, 1)
-    est = MINEEstimator(critic, device="cpu", random_state=0).fit(x, y)
+    est = MINEEstimator(critic, **NOTEBOOK, random_state=0).fit(x, y)
     held_out = est.score(xt, yt)
     assert strip3.mi * 0.85 < held_out < strip3.mi * 1.02
 
@@ -214,7 +222,7 @@ def test_notebook_3x3_ring_mean(strip3) -> None:
     ring = strip3.ring
     xr, yr = x[:, ring].mean(1, keepdims=True), y[:, ring].mean(1, keepdims=True)
     xt, yt = strip3.sample(50_000, 3)
-    est = MINEEstimator(device="cpu", random_state=0).fit(xr, yr)
+    est = MINEEstimator(**NOTEBOOK, random_state=0).fit(xr, yr)
     held_out = est.score(xt[:, ring].mean(1, keepdims=True), yt[:, ring].mean(1))
     assert strip3.ring_mi * 0.93 < held_out < strip3.ring_mi * 1.02
 
@@ -224,7 +232,7 @@ def test_notebook_lr_and_schedule_variants_via_grid_search(strip2) -> None:
     # two critics, as one small grid search on held-out MI.
     x, y = strip2.sample(3000, 4)
     grid = GridSearchCV(
-        MINEEstimator(device="cpu", max_epochs=6, random_state=0),
+        MINEEstimator(**{**NOTEBOOK, "max_epochs": 6}, random_state=0),
         {
             "lr": [1e-4, 1e-2],
             "lr_schedule": [None, {"step_size": 2, "gamma": 0.5}],
@@ -309,7 +317,8 @@ def test_user_critic_factory() -> None:
         return ConcatCritic(dx, dy, hidden_size=8, n_layers=1)
 
     est = MINEEstimator(factory, **FAST, random_state=0).fit(x, y)
-    assert isinstance(est.critic_.critic, ConcatCritic)
+    assert isinstance(est.critic_.critic, MeanCritic)
+    assert est.critic_.critic.stacked.n_members == 2  # 2 folds × 1 critic
 
 
 @pytest.mark.parametrize("loss", ["mine_biased", "fdiv", "infonce", "smile"])
@@ -382,7 +391,7 @@ def test_absurd_learning_rate_never_gives_an_absurd_number(lr, params) -> None:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(2000, 2))
     y = x + rng.normal(size=(2000, 2))
-    est = MINEEstimator(lr=lr, max_epochs=20, device="cpu", random_state=0, **params)
+    est = MINEEstimator(**{**FAST, "max_epochs": 20}, lr=lr, random_state=0, **params)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -395,3 +404,5 @@ def test_absurd_learning_rate_never_gives_an_absurd_number(lr, params) -> None:
     assert math.isfinite(est.mi_) and abs(est.mi_) < 10, est.mi_
     assert abs(est.score(x, y)) < 10
     assert diverged or abs(est.mi_ - 0.69) < 0.5
+    # a divergence is flagged in the diagnostics, not only warned about
+    assert diverged == ("diverged" in est.diagnostics_["flags"])

@@ -26,10 +26,12 @@ def _gaussian_pairs(n: int, rho: float, seed: int) -> tuple[np.ndarray, np.ndarr
     return x.astype(np.float32), y.astype(np.float32)
 
 
-def _net(module, validation_fraction=0.2, n_members=1, **kwargs) -> MINENet:
+def _net(module, validation_fraction=0.2, n_members=1, n_folds=None, **kwargs):
     split = None
     if validation_fraction:
-        split = HeldOutSplit(validation_fraction, n_members, random_state=0)
+        half = validation_fraction / 2
+        folds = n_members if n_folds is None else n_folds
+        split = HeldOutSplit(half, half, n_members, folds, random_state=0)
     return MINENet(module, train_split=split, **kwargs)
 
 
@@ -264,6 +266,22 @@ def test_ensemble_of_critics_trains_each_on_its_own_folds() -> None:
     assert np.all(values < true + 0.1)
     assert net.heldout_mi_ == pytest.approx(values.mean())
     assert sorted(net.report_["index"].reshape(-1).tolist()) == list(range(3000))
+
+
+def test_critics_of_a_fold_are_reported_as_one_averaged_critic() -> None:
+    # Two folds of three critics each: two report values, each the DV estimate of
+    # the mean of its three critics on the fold's rows (exactly, same pairings).
+    x, y = _gaussian_pairs(1200, 0.8, 24)
+    torch.manual_seed(0)
+    module = make_critic("concat", 1, 1, hidden_size=8, n_members=6)
+    net = _net(module, n_members=6, n_folds=2, batch_size=64, max_epochs=2)
+    net.random_state = 0
+    net.fit(x, y)
+    values = net.report_["values"]
+    assert values.shape == (2,)
+    _, held = net.get_split_datasets(x, y)
+    again, _ = net.evaluate(held.report, stream="report", groups=held.groups)
+    np.testing.assert_allclose(again, values)
 
 
 @pytest.mark.parametrize("lr", [1e3, 1e6])

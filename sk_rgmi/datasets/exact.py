@@ -35,8 +35,10 @@ def _log_2cosh(x: np.ndarray) -> np.ndarray:
 
 
 def _log_abs_2sinh(x: np.ndarray) -> np.ndarray:
+    # log(1 - e^(-2|x|)) as log(-expm1(-2|x|)): log1p(-exp(.)) loses every digit
+    # when |x| is tiny (at T_c one of Kaufman's terms is exactly there)
     ax = np.abs(x)
-    return ax + np.log1p(-np.exp(-2.0 * ax))
+    return ax + np.log(-np.expm1(-2.0 * ax))
 
 
 def exact_energy_per_spin(size: int | tuple[int, int], temperature: float) -> float:

@@ -128,7 +128,7 @@ def _run_chain(
     """
     st = _philox_state(seed_seq)
     n_sites = size * size
-    sign = 1 if _kernels.draw_u32(st, 1)[0] & 1 else -1
+    sign = 1 if int(_kernels.draw_u32(st, 1)[0]) % 2 else -1
     spins = np.full((size, size), sign, dtype=np.int8)
     beta = 1.0 / temperature
     bond = np.uint64(min(math.floor(-math.expm1(-2.0 * beta) * 2.0**32), 2**32))

@@ -26,6 +26,7 @@ from .bounds import (
 from .critics import (
     CRITICS,
     ConcatCritic,
+    MeanCritic,
     MemberLinear,
     SeparableCritic,
     StackedCritic,
@@ -43,6 +44,7 @@ __all__ = [
     "ConcatCritic",
     "HeldOutSplit",
     "MINENet",
+    "MeanCritic",
     "MemberLinear",
     "NormalizedCritic",
     "PairDataset",

@@ -72,15 +72,10 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
 def default_num_threads(device: torch.device | str = "cpu") -> int | None:
     """Torch intra-op threads used for the small critic MLPs of this package.
 
-    Measured on the 2-core development machine with other jobs running (hand
-    training loop, 'mine' loss, Adam, 9+9 binary inputs, hidden 100, 2026-11-29):
-    samples/s with one thread vs two threads, three interleaved repeats each —
-    two-branch critic, batch 256: 55k/7.0k, 58k/11k, 61k/2.2k; batch 4096:
-    45k/4.4k, 59k/4.3k, 56k/14k; concat critic, batch 256: 51k/5.5k, 47k/1.1k,
-    56k/3.8k; batch 4096: 44k/11k, 46k/8.3k, 76k/6.3k. One thread was 4-44x faster
-    in every run: matrices this small gain nothing from a second thread and lose to
-    its synchronisation when the other core is busy. So the CPU policy is one thread.
-    On CUDA the thread count hardly matters and is left alone (None).
+    One thread on the CPU: matrices this small gain nothing from a second thread
+    and lose to its synchronisation when another core is busy (measured 4-44x
+    slower with two threads; the documentation's page on defaults). On CUDA the
+    thread count hardly matters and is left alone (None).
 
     Examples
     --------

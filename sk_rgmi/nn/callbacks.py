@@ -60,8 +60,9 @@ class MIHistory(Callback):
     Examples
     --------
     >>> from sk_rgmi.nn.callbacks import MIHistory
-    >>> MIHistory()
-    <class 'sk_rgmi.nn.callbacks.MIHistory'>()
+    >>> from sk_rgmi.nn.net import MINENet
+    >>> "mi_history" in dict(MINENet(None)._default_callbacks)
+    True
     """
 
     def on_epoch_end(self, net, **kwargs) -> None:
@@ -208,15 +209,16 @@ def _state_copy(module) -> dict:
 class ReportEstimate(Callback):
     """After training (and the best-epoch restore), estimate MI on the report part.
 
-    Sets ``net.report_`` (a dict of per-critic ``values`` and ``stds`` in nats, or
-    None without held-out data), ``net.heldout_mi_`` (their mean) and
-    ``net.heldout_std_``.
+    The critics of a report fold are scored as one averaged critic. Sets
+    ``net.report_`` (a dict of per-fold ``values`` and ``stds`` in nats and the
+    fold rows ``index``, or None without held-out data), ``net.heldout_mi_``
+    (their mean) and ``net.heldout_std_``.
 
     Examples
     --------
-    >>> from sk_rgmi.nn.callbacks import ReportEstimate
-    >>> ReportEstimate()
-    <class 'sk_rgmi.nn.callbacks.ReportEstimate'>()
+    >>> from sk_rgmi.nn.net import MINENet
+    >>> "report" in dict(MINENet(None)._default_callbacks)
+    True
     """
 
     def on_train_begin(self, net, **kwargs) -> None:
@@ -230,11 +232,15 @@ class ReportEstimate(Callback):
         if held_out is None:
             net.report_ = net.heldout_mi_ = net.heldout_std_ = None
             return
-        values, stds = net.evaluate(held_out.report, stream="report")
-        net.report_ = {"values": values, "stds": stds, "index": held_out.report.index}
+        values, stds = net.evaluate(
+            held_out.report, stream="report", groups=held_out.groups
+        )
+        folds = len(values)
+        index = held_out.report.index[:folds]  # the rows of each fold, once
+        net.report_ = {"values": values, "stds": stds, "index": index}
         net.heldout_mi_ = float(np.mean(values))
-        # the critics report on disjoint folds: their evaluation noise averages
-        net.heldout_std_ = float(np.sqrt(np.mean(stds**2) / len(stds)))
+        # the folds are disjoint: their evaluation noise averages
+        net.heldout_std_ = float(np.sqrt(np.mean(stds**2) / folds))
 
 
 class TextProgressBar(ProgressBar):

@@ -25,6 +25,7 @@ from torch.nn import functional as F
 __all__ = [
     "CRITICS",
     "ConcatCritic",
+    "MeanCritic",
     "MemberLinear",
     "SeparableCritic",
     "StackedCritic",
@@ -347,6 +348,36 @@ class StackedCritic(nn.Module):
         if x.dim() == 2:  # a single batch for every member
             return vmap(one, in_dims=(0, 0, None, None))(params, buffers, x, y)
         return vmap(one)(params, buffers, x, y)
+
+
+class MeanCritic(nn.Module):
+    """One critic from M stacked critics: the mean of their scores.
+
+    ``forward(x, y)`` on (B, d) inputs gives (B,) scores. Averaging critics never
+    lowers the Donsker–Varadhan bound (it is concave in the critic) and removes
+    much of their training noise.
+
+    Parameters
+    ----------
+    stacked : torch.nn.Module
+        A module with ``n_members`` (see :func:`make_critic`).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sk_rgmi.nn.critics import MeanCritic, make_critic
+    >>> mean = MeanCritic(make_critic("concat", 2, 2, hidden_size=4, n_members=3))
+    >>> mean(torch.zeros(5, 2), torch.zeros(5, 2)).shape
+    torch.Size([5])
+    """
+
+    def __init__(self, stacked: nn.Module) -> None:
+        super().__init__()
+        self.stacked = stacked
+
+    def forward(self, x: Tensor, y: Tensor) -> Tensor:
+        m = self.stacked.n_members
+        return self.stacked(x.expand(m, -1, -1), y.expand(m, -1, -1)).mean(0)
 
 
 def make_critic(

@@ -147,35 +147,49 @@ class PairView:
 class HeldOut(NamedTuple):
     """The held-out parts of a split: ``select`` (per-epoch) and ``report`` (once).
 
-    Iterating over it yields the selection view alone, as one batch: that is what
-    skorch's validation loop scores each epoch.
+    ``groups`` (LongTensor (M,)) says which report fold each critic belongs to:
+    the critics of a group share their report rows and are scored there as one
+    averaged critic. Iterating over it yields the selection view alone, as one
+    batch: that is what skorch's validation loop scores each epoch.
     """
 
     select: PairView
     report: PairView
+    groups: Tensor
 
     def __len__(self) -> int:  # skorch counts validation rows with len()
         return len(self.select)
 
 
 class HeldOutSplit:
-    """The net's ``train_split``: training rows, a selection part and a report part.
+    """The net's ``train_split``: training rows, selection rows and report rows.
 
-    With one critic (``n_members=1``) a fraction ``validation_fraction`` of the
-    rows (at least 4) is held out and halved: the *selection* half is scored after
-    every epoch (best epoch, early stopping) and the *report* half once, after the
-    best epoch is restored. Picking the maximum of a noisy curve overstates it, so
-    only the report half gives an honest held-out estimate.
-
-    With ``n_members = M >= 2`` the rows are cross-fitted: they are cut into M
-    folds; critic ``m`` reports on fold ``m``, selects on ``validation_fraction /
-    2`` of all rows drawn from the other folds, and trains on the rest. Every row
-    is then reported on exactly once, by a critic that never saw it.
+    The rows are cut into ``n_folds`` report folds (with one fold, a fraction
+    ``report_fraction`` of the rows is the report part). Each of the
+    ``n_members`` critics belongs to one fold (critic ``m`` to fold
+    ``m % n_folds``): it never sees its fold's rows, selects its best epoch on its
+    own random ``select_fraction`` of the other rows, and trains on the rest. The
+    critics of a fold are scored on its rows as one averaged critic, once, after
+    the best epoch is restored; with several folds every row is reported on
+    exactly once, by critics that never saw it (cross-fitting). Picking the
+    maximum of a noisy curve overstates it, so only the report rows give an honest
+    held-out estimate.
 
     Parameters
     ----------
-    validation_fraction : float in (0, 1), default=0.2
+    select_fraction : float in (0, 1), default=0.1
+        Rows each critic selects on (at least 2).
+    report_fraction : float in (0, 1), default=0.1
+        Report rows with ``n_folds=1`` (at least 2); with several folds, the
+        folds are the report parts.
     n_members : int, default=1
+        Critics; a multiple of ``n_folds``.
+    n_folds : int, default=1
+    train_fraction : float in (0, 1], default=1.0
+        Train on this fraction of the training rows only (a random subset, nested:
+        for the same ``random_state`` it is part of the full training rows, and the
+        selection and report rows are the same). For checks of how the estimate
+        grows with the sample size.
     random_state : anything :func:`sk_rgmi._random.check_seed_sequence` accepts
         Seeds the split (a fixed value gives the same split on every call).
 
@@ -184,83 +198,93 @@ class HeldOutSplit:
     >>> import numpy as np
     >>> from sk_rgmi.nn.data import HeldOutSplit, PairDataset
     >>> ds = PairDataset(np.zeros((100, 1)), np.zeros(100))
-    >>> train, held_out = HeldOutSplit(0.2, random_state=0)(ds)
+    >>> train, held_out = HeldOutSplit(random_state=0)(ds)
     >>> len(train), len(held_out.select), len(held_out.report)
     (80, 10, 10)
-    >>> train, held_out = HeldOutSplit(0.2, n_members=5, random_state=0)(ds)
-    >>> train.index.shape, held_out.select.index.shape, held_out.report.index.shape
-    (torch.Size([5, 70]), torch.Size([5, 10]), torch.Size([5, 20]))
+    >>> train, held_out = HeldOutSplit(n_members=10, n_folds=5, random_state=0)(ds)
+    >>> train.index.shape, held_out.report.index.shape, held_out.groups.tolist()
+    (torch.Size([10, 70]), torch.Size([10, 20]), [0, 1, 2, 3, 4, 0, 1, 2, 3, 4])
     """
 
     def __init__(
         self,
-        validation_fraction: float = 0.2,
+        select_fraction: float = 0.1,
+        report_fraction: float = 0.1,
         n_members: int = 1,
+        n_folds: int = 1,
+        train_fraction: float = 1.0,
         random_state: Any = None,
     ) -> None:
-        self.validation_fraction = validation_fraction
+        self.select_fraction = select_fraction
+        self.report_fraction = report_fraction
         self.n_members = n_members
+        self.n_folds = n_folds
+        self.train_fraction = train_fraction
         self.random_state = random_state
 
-    def _check(self, n: int) -> tuple[float, int]:
-        frac, m = self.validation_fraction, self.n_members
-        if isinstance(m, bool) or not isinstance(m, int) or m < 1:
-            raise ValueError(f"n_members must be an integer >= 1, got {m!r}.")
-        if not (isinstance(frac, float | int) and 0.0 < float(frac) < 1.0):
+    def _check(self) -> None:
+        for name in ("n_members", "n_folds"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}.")
+        if self.n_members % self.n_folds:
             raise ValueError(
-                f"validation_fraction must be a number in (0, 1), got {frac!r}."
+                f"n_members={self.n_members} must be a multiple of n_folds="
+                f"{self.n_folds} (the same number of critics for every fold)."
             )
-        return float(frac), m
+        for name in ("select_fraction", "report_fraction"):
+            frac = getattr(self, name)
+            if not (isinstance(frac, float | int) and 0.0 < float(frac) < 1.0):
+                raise ValueError(f"{name} must be a number in (0, 1), got {frac!r}.")
+        frac = self.train_fraction
+        if not (isinstance(frac, float | int) and 0.0 < float(frac) <= 1.0):
+            raise ValueError(f"train_fraction must be in (0, 1], got {frac!r}.")
 
     def sizes(self, n: int) -> tuple[int, int, int]:
         """Rows per critic for training, selection and report, out of ``n``."""
-        frac, m = self._check(n)
-        if m == 1:
-            n_hold = max(round(frac * n), 4)
-            n_sel = n_hold - n_hold // 2
-            return n - n_hold, n_sel, n_hold // 2
-        n_sel = max(2, round(frac / 2 * n))
-        return n - math.ceil(n / m) - n_sel, n_sel, n // m
+        self._check()
+        if self.n_folds == 1:
+            n_report = max(round(self.report_fraction * n), 2)
+            largest = n_report
+        else:
+            n_report, largest = n // self.n_folds, math.ceil(n / self.n_folds)
+        n_sel = max(round(self.select_fraction * n), 2)
+        n_train = math.floor(self.train_fraction * (n - largest - n_sel))
+        return n_train, n_sel, n_report
 
     def __call__(
         self, dataset: PairDataset, y: Any = None, **fit_params: Any
     ) -> tuple[PairView, HeldOut]:
         n = len(dataset)
-        m = self.n_members
         n_train, n_sel, n_report = self.sizes(n)
-        device = dataset.x.device
+        if n_train < 2 or n_report < 2:
+            raise ValueError(
+                f"{n} samples are too few: each critic needs at least 2 rows to "
+                "select its best epoch on, 2 to report the held-out MI on and 2 to "
+                "train on. Pass more data"
+                + (" or fewer folds." if self.n_folds > 1 else ".")
+            )
         rng = generator(self.random_state)
         perm = rng.permutation(n)
-        if m == 1:
-            if n_train < 2:
-                raise ValueError(
-                    f"{n} samples are too few: at least 4 are held out (2 to select "
-                    "the best epoch, 2 to report the held-out MI) and 2 are needed "
-                    "to train. Pass more data."
-                )
-            parts = np.split(perm, [n_train, n_train + n_sel])
-            train, select, report = (p[None, :] for p in parts)
+        if self.n_folds == 1:
+            folds = [perm[:n_report]]
         else:
-            folds = np.array_split(perm, m)  # every critic reports on n_report rows
-            if n_report < 2 or n_train < 2:
-                raise ValueError(
-                    f"{n} samples are too few for {m} cross-fitted critics: each "
-                    "needs at least 2 rows to report on, 2 to select on and 2 to "
-                    "train on. Pass more data or fewer critics."
-                )
-            train, select, report = [], [], []
-            for k in range(m):
-                rest = np.concatenate([f for j, f in enumerate(folds) if j != k])
-                rest = rest[rng.permutation(len(rest))]
-                select.append(rest[:n_sel])
-                train.append(rest[n_sel : n_sel + n_train])
-                report.append(folds[k][:n_report])
-            train, select, report = (np.stack(p) for p in (train, select, report))
+            folds = np.array_split(perm, self.n_folds)
+        train, select, report = [], [], []
+        for m in range(self.n_members):
+            k = m % self.n_folds
+            rest = np.setdiff1d(perm, folds[k], assume_unique=True)
+            rest = rest[rng.permutation(len(rest))]
+            select.append(rest[:n_sel])
+            train.append(rest[n_sel : n_sel + n_train])
+            report.append(folds[k][:n_report])
+        device = dataset.x.device
 
-        def view(index: np.ndarray) -> PairView:
-            return PairView(dataset, torch.from_numpy(index).to(device))
+        def view(parts: list[np.ndarray]) -> PairView:
+            return PairView(dataset, torch.from_numpy(np.stack(parts)).to(device))
 
-        return view(train), HeldOut(view(select), view(report))
+        groups = torch.arange(self.n_members, device=device) % self.n_folds
+        return view(train), HeldOut(view(select), view(report), groups)
 
 
 class SliceIterator:

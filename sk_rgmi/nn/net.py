@@ -91,7 +91,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-_DEFAULT_SPLIT = HeldOutSplit(DEFAULTS["validation_fraction"])
+_DEFAULT_SPLIT = HeldOutSplit()
 
 
 class MIBoundLoss(nn.Module):
@@ -123,13 +123,13 @@ class MIBoundLoss(nn.Module):
         )
 
 
-def _check_lr_schedule(lr_schedule: Any) -> dict[str, Any] | None:
-    if lr_schedule is None:
-        return None
+def _check_lr_schedule(lr_schedule: Any) -> dict[str, Any] | str | None:
+    if lr_schedule is None or lr_schedule == "plateau":
+        return lr_schedule
     if not isinstance(lr_schedule, Mapping):
         raise TypeError(
-            "lr_schedule must be None or a dict like {'step_size': 30, 'gamma': 0.5} "
-            f"(StepLR, stepped per epoch); got {lr_schedule!r}."
+            "lr_schedule must be None, 'plateau' or a dict like {'step_size': 30, "
+            f"'gamma': 0.5}} (StepLR, stepped per epoch); got {lr_schedule!r}."
         )
     unknown = set(lr_schedule) - {"step_size", "gamma"}
     if unknown or "step_size" not in lr_schedule:
@@ -165,7 +165,10 @@ class MINENet(NeuralNet):
     n_negatives : int, default=16
         Negatives per row of ``infonce`` (in training, and at least that many in
         its evaluation).
-    lr_schedule : dict or None, default=None
+    lr_schedule : "plateau", dict or None, default=None
+        ``"plateau"``: halve the learning rate after a quarter of the
+        ``early_stopping`` patience (at least 2 epochs; 10 without early stopping)
+        without a new best selection estimate (``ReduceLROnPlateau``).
         ``{"step_size": s, "gamma": g}``: StepLR stepped per epoch.
     early_stopping : int or None, default=10
         Patience in epochs without a new best selection estimate; None trains
@@ -192,7 +195,7 @@ class MINENet(NeuralNet):
     max_epochs : int, default=200
     batch_size : int or "auto", default="auto"
         "auto": ``n_train // 8`` clipped to [32, 1024].
-    train_split : HeldOutSplit or None, default=HeldOutSplit(0.2)
+    train_split : HeldOutSplit or None, default=HeldOutSplit()
         Training / selection / report split (give it a ``random_state`` for a
         reproducible split). None: no held-out data; the last finite epoch is kept
         and ``heldout_mi_`` is None.
@@ -230,7 +233,7 @@ class MINENet(NeuralNet):
     >>> X = rng.normal(size=(400, 1)).astype("float32")
     >>> Y = (X + rng.normal(size=(400, 1))).astype("float32")
     >>> net = MINENet(ConcatCritic(1, 1, hidden_size=16), batch_size=64,
-    ...               max_epochs=3, train_split=HeldOutSplit(0.2, random_state=0),
+    ...               max_epochs=3, train_split=HeldOutSplit(random_state=0),
     ...               random_state=0).fit(X, Y)
     >>> len(net.history), sorted(k for k in net.history[-1] if k.endswith("_mi"))
     (3, ['train_mi', 'valid_mi'])
@@ -322,7 +325,15 @@ class MINENet(NeuralNet):
             ("report", ReportEstimate()),
         ]
         schedule = _check_lr_schedule(self.lr_schedule)
-        if schedule is not None:
+        if schedule == "plateau":
+            scheduler = LRScheduler(
+                policy=torch.optim.lr_scheduler.ReduceLROnPlateau,
+                monitor="valid_loss" if held_out else "train_loss",
+                patience=10 if patience is None else max(2, int(patience) // 4),
+                factor=0.5,
+            )
+            callbacks.append(("lr_scheduler", scheduler))
+        elif schedule is not None:
             scheduler = LRScheduler(policy=torch.optim.lr_scheduler.StepLR, **schedule)
             callbacks.append(("lr_scheduler", scheduler))
         if self.verbose and self.verbose > 1:
@@ -397,7 +408,7 @@ class MINENet(NeuralNet):
             raise ValueError(
                 f"The module holds {self.n_members} critic(s) but the train_split "
                 f"gives rows for {dataset_train.n_members}; pass "
-                f"HeldOutSplit(n_members={self.n_members})."
+                f"HeldOutSplit(n_members={self.n_members}, ...)."
             )
         self.batch_size_ = resolve_batch_size(self.batch_size, len(dataset_train))
         return dataset_train, held_out
@@ -487,7 +498,12 @@ class MINENet(NeuralNet):
         return "dv", int(k)
 
     def evaluate(
-        self, view: PairView, *, stream: str, n_permutations: int | None = None
+        self,
+        view: PairView,
+        *,
+        stream: str,
+        n_permutations: int | None = None,
+        groups: Tensor | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Per-critic held-out estimates and standard errors (nats) on ``view``.
 
@@ -495,7 +511,9 @@ class MINENet(NeuralNet):
         loss but ``"infonce"``, whose critics are scored by InfoNCE with at least
         ``n_negatives`` negatives. ``stream`` names the pairings' random stream
         ("select", "report", "score"); the selection stream uses
-        ``select_permutations`` pairings.
+        ``select_permutations`` pairings. ``groups``: score the critics of each
+        group as one averaged critic (see
+        :func:`~sk_rgmi.nn.evaluation.member_estimates`).
         """
         if n_permutations is None and stream == "select":
             n_permutations = self.select_permutations
@@ -508,6 +526,7 @@ class MINENet(NeuralNet):
                 bound=bound,
                 random_state=_random.stream(self.seed_seq_, stream),
                 batch_size=self.eval_batch_size,
+                groups=groups,
             )
 
     def estimate(
@@ -521,11 +540,12 @@ class MINENet(NeuralNet):
     ) -> float | tuple[float, float]:
         """MI estimate (nats) of the trained critic(s) on new data ``(X, Y)``.
 
-        Every critic is scored on all rows; the estimate is their mean (and the
-        mean of their standard errors with ``return_std``). ``random_state``
-        seeds the pairings (default: the net's "score" stream).
+        Several critics are scored as one, the mean of their scores (with
+        ``return_std``, also its standard error). ``random_state`` seeds the
+        pairings (default: the net's "score" stream).
         """
         view = self.get_dataset(X, Y).view(self.n_members)
+        groups = torch.zeros(self.n_members, dtype=torch.long, device=view.index.device)
         bound, k = self._evaluation_form(n_permutations)
         if random_state is None:
             random_state = _random.stream(self.seed_seq_, "score")
@@ -537,8 +557,9 @@ class MINENet(NeuralNet):
                 bound=bound,
                 random_state=random_state,
                 batch_size=self.eval_batch_size,
+                groups=groups,
             )
-        value, std = float(np.mean(values)), float(np.mean(stds))
+        value, std = float(values[0]), float(stds[0])
         return (value, std) if return_std else value
 
     # -- determinism and threads ------------------------------------------------
