@@ -45,11 +45,13 @@ class MINEEstimator(BaseEstimator):
     *cross-fitted*: cut into ``n_folds`` folds, each scored by an ensemble of
     ``n_critics`` critics that never saw it (trained on the other folds, each
     picking its best epoch on its own selection rows), averaged into one critic.
-    ``mi_`` is the mean of the per-fold held-out estimates -- every sample is used
-    once for reporting -- and ``mi_ci_`` a 95% interval built from the spread of
-    the folds (evaluation and training noise) and, with ``check_convergence``,
-    from how much critics trained on half the data fall short (finite-sample
-    bias). A number that may be wrong is flagged: ``diagnostics_["flags"]`` and a
+    The mean of the per-fold held-out estimates -- every sample is used once for
+    reporting -- is a lower bound on the MI; its shortfall is estimated from how
+    much critics trained on half the data fall short (``check_convergence``) and
+    from the critics' excess on their training rows, and ``mi_`` is the held-out
+    value plus that shortfall. ``mi_ci_`` is a 95% interval built from the spread of
+    the folds (evaluation and training noise) and the shortfall. A number that may
+    be wrong is flagged: ``diagnostics_["flags"]`` and a
     :class:`~sk_rgmi.exceptions.ReliabilityWarning` (see
     :mod:`sk_rgmi.reliability`). :meth:`score` evaluates the averaged critic on
     any data with many shuffled pairings; ``GridSearchCV`` therefore maximises
@@ -132,20 +134,25 @@ class MINEEstimator(BaseEstimator):
     Attributes
     ----------
     mi_ : float
-        Held-out MI: the mean over folds of the averaged critics' estimates, in
-        ``units``. For any critic this is (up to noise) a lower bound on the MI.
+        The MI estimate, in ``units``: the held-out value (the mean over folds of
+        the averaged critics' estimates, ``diagnostics_["heldout_mi"]``; for any
+        critic a lower bound on the MI up to noise) plus its estimated shortfall
+        (``diagnostics_["shortfall"]``): the larger of the rise from half to all
+        the data and half the critics' excess on their training rows (a fitted
+        critic's held-out pessimism mirrors its training optimism). Near zero MI
+        it can be slightly negative (noise).
     mi_std_ : float
         Standard error of ``mi_`` (spread of the folds / sqrt(n_folds)), in
         ``units``: evaluation and training noise.
     mi_ci_ : tuple of two floats
-        95% interval, in ``units``: ``mi_ ± t · mi_std_`` (Student's t over the
-        folds), its upper end raised by the estimated shortfall of a held-out lower
-        bound -- the rise from half to all the data (see ``check_convergence``) or
-        half the critics' excess on their training rows, whichever is larger --
-        and clipped at 0 (MI is never negative).
+        95% interval, in ``units``: from the held-out value minus ``t · mi_std_``
+        (Student's t over the folds) to ``mi_ + t · mi_std_``, clipped at 0 (MI is
+        never negative): below, it allows for the shortfall being overestimated,
+        above for noise.
     diagnostics_ : dict
         ``"flags"`` (list of str, see :mod:`sk_rgmi.reliability`), and the numbers
-        behind them, in ``units``: ``fold_mi`` (per fold), ``single_critic_mi``,
+        behind them, in ``units``: ``heldout_mi``, ``shortfall``, ``fold_mi`` (per
+        fold), ``single_critic_mi``,
         ``half_data_mi``, ``n_slope`` (full minus half data), ``train_mi`` and
         ``train_gap`` (training rows minus held-out rows), ``bound_limit``,
         ``n_epochs``.
@@ -196,6 +203,8 @@ class MINEEstimator(BaseEstimator):
     >>> low, high = est.mi_ci_
     >>> bool(low < 0.347 < high), est.diagnostics_["flags"]
     (True, [])
+    >>> bool(abs(est.mi_ - 0.347) < 0.03)
+    True
     >>> x_new = rng.normal(size=(4000, 1))
     >>> 0.25 < est.score(x_new, x_new + rng.normal(size=(4000, 1))) < 0.4
     True
@@ -429,12 +438,15 @@ class MINEEstimator(BaseEstimator):
             gap_se=gap_se,
             diverged=diverged,
         )
-        # The held-out estimate is a lower bound: the interval's upper end adds the
-        # estimated shortfall -- the rise from half to all the data (finite N) or
-        # half the training rows' excess (a fitted critic's held-out pessimism
-        # mirrors its training optimism), whichever is larger. MI is >= 0.
-        shortfall = max(n_slope or 0.0, gap_mean / 2)
+        # The held-out estimate is a lower bound. Its shortfall below the MI is
+        # estimated twice -- the rise from half to all the data (a 1/N law) and
+        # half the critics' excess on their training rows (a fitted model's
+        # held-out pessimism mirrors its training optimism, as in Akaike's
+        # criterion) -- and the larger is added to the estimate and to the
+        # interval's upper end. MI is >= 0.
+        shortfall = max(n_slope or 0.0, gap_mean / 2, 0.0)
         low, high = lower_bound_interval(mi, se, t, shortfall)
+        heldout, mi = mi, mi + shortfall  # the bias-corrected estimate
 
         def units(v):
             return None if v is None else to_units(v, self.units)
@@ -444,6 +456,8 @@ class MINEEstimator(BaseEstimator):
         self.mi_ci_ = (float(units(low)), float(units(high)))
         self.diagnostics_ = {
             "flags": flags,
+            "heldout_mi": float(units(heldout)),
+            "shortfall": float(units(shortfall)),
             "fold_mi": units(np.asarray(folds, dtype=float)).tolist(),
             "single_critic_mi": float(units(checks["single"].mean())),
             "half_data_mi": (

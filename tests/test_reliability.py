@@ -118,7 +118,10 @@ def test_good_fits_are_not_flagged_and_covered(case, true) -> None:
         assert est.diagnostics_["flags"] == [] and not warned, est.diagnostics_
         assert bounds[0] < est.score(xt, yt) - true < bounds[1]
         assert low <= true <= high, (seed, est.mi_ci_)
-        # mi_std_ is the interval's standard error: low = mi_ - t(0.975, 4) mi_std_
-        # (clipped at 0: MI is never negative)
+        # mi_std_ is the interval's standard error: low = held-out - t(0.975, 4)
+        # mi_std_, high = mi_ + t mi_std_ (clipped at 0: MI is never negative)
         t = student_t.ppf(0.975, 4)
-        assert low == pytest.approx(max(est.mi_ - t * est.mi_std_, 0.0), abs=1e-12)
+        heldout = est.diagnostics_["heldout_mi"]
+        assert low == pytest.approx(max(heldout - t * est.mi_std_, 0.0), abs=1e-12)
+        assert high == pytest.approx(max(est.mi_ + t * est.mi_std_, 0.0), abs=1e-12)
+        assert est.mi_ == pytest.approx(heldout + est.diagnostics_["shortfall"])

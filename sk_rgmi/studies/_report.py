@@ -30,6 +30,15 @@ def _fmt(value: float | None, digits: int = 4) -> str:
     return f"{value:.{digits}f}"
 
 
+def _fmt_interval(row: dict[str, Any]) -> str:
+    """``[low, high]`` of a row's interval (``*``: flagged as possibly wrong)."""
+    interval = row.get("interval")
+    if not interval:
+        return "-"
+    mark = " *" if row.get("flags") else ""
+    return f"[{interval[0]:.4f}, {interval[1]:.4f}]{mark}"
+
+
 def format_table(results: dict[str, Any], fmt: str = "text") -> str:
     """Render a study's results table.
 
@@ -62,10 +71,13 @@ def format_table(results: dict[str, Any], fmt: str = "text") -> str:
     if fmt not in ("text", "rst", "markdown"):
         raise ValueError(f"fmt must be 'text', 'rst' or 'markdown', got {fmt!r}")
     ref = results.get("reference")
+    with_ci = any(r.get("interval") for r in results["rows"])
     header = ["quantity", f"MI ({results['units']})", "± std", "train"]
+    header += ["95% interval (one fit)"] if with_ci else []
     header += [ref] if ref else []
     body = [
         [r["label"], _fmt(r["mean"]), _fmt(r["std"]), _fmt(r.get("train_mean"))]
+        + ([_fmt_interval(r)] if with_ci else [])
         + ([str(r.get(f"{ref}_text", "-"))] if ref else [])
         for r in results["rows"]
     ]
@@ -139,12 +151,18 @@ def write_results(
     paths["json"].write_text(json.dumps(results, indent=2, allow_nan=True) + "\n")
     ref = results.get("reference")
     columns = ["key", "label", "mean", "std", "n_seeds", "train_mean"]
+    columns += ["interval_low", "interval_high", "flags"]
     columns += [f"{ref}_value", f"{ref}_text"] if ref else []
     columns += ["seconds"]
+    rows = []
+    for row in results["rows"]:
+        low, high = row.get("interval") or (None, None)
+        flags = " ".join(row.get("flags") or [])
+        rows.append({**row, "interval_low": low, "interval_high": high, "flags": flags})
     with paths["csv"].open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
-        writer.writerows(results["rows"])
+        writer.writerows(rows)
     if figure is not None:
         import matplotlib.pyplot as plt
 

@@ -222,6 +222,16 @@ ROWS: tuple[RowSpec, ...] = (
 # building blocks (each a thin call into the public API)
 
 
+def _interval_of_first_fit(outcomes: list[Outcome]) -> dict[str, Any]:
+    """MINE rows: the estimator's own 95% interval (``mi_ci_``) of the first
+    repetition and the reliability flags raised in any repetition."""
+    intervals = extras(outcomes, "interval")
+    if not intervals:
+        return {}
+    flags = sorted({f for fl in extras(outcomes, "flags") for f in fl})
+    return {"interval": intervals[0], "flags": flags}
+
+
 def _estimator_seed(repetition: np.random.SeedSequence, key: str) -> int:
     """The ``random_state`` of the estimator fitted for ``key`` in a repetition."""
     # scikit-learn's random_state takes ints below 2**32
@@ -312,7 +322,11 @@ def _run_row(
         return Outcome(
             float(est.score(Xte, Yte)),
             float(est.score(Xtr, Ytr)),
-            {"history": history_columns(est.history_)},
+            {
+                "history": history_columns(est.history_),
+                "interval": [float(v) for v in est.mi_ci_],
+                "flags": list(est.diagnostics_["flags"]),
+            },
         )
 
     if row.method == "exhaustive":
@@ -364,8 +378,10 @@ def _note(preset: Preset) -> str:
         f"initialisations). Count rows: plug-in on {preset.n_pairs_count} pairs. "
         f"Neural and learned rows: fitted on {preset.n_pairs_neural} pairs less a "
         f"{preset.test_fraction} share held out, scored on that share; 'train' = "
-        "the same on its training pairs; notebook = the original notebook's value "
-        "(its neural values are training-set values)."
+        "the same on its training pairs; 95% interval (one fit) = MINEEstimator's "
+        "own cross-fitted interval (mi_ci_) of the first repetition, * = flagged as "
+        "possibly wrong; notebook = the original notebook's value (its neural "
+        "values are training-set values)."
     )
 
 
@@ -467,6 +483,7 @@ def run_study(
             "transform": row.transform,
             "critic": row.critic if row.method == "mine" else None,
             **summarise(outcomes[row.key]),
+            **_interval_of_first_fit(outcomes[row.key]),
             "notebook_value": row.notebook_value,
             "notebook_text": row.notebook_text,
             "seconds": round(seconds[row.key], 2),
