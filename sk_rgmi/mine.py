@@ -36,6 +36,13 @@ from .reliability import (
 __all__ = ["MINEEstimator"]
 
 
+def _mean_and_se(values: np.ndarray) -> tuple[float, float | None]:
+    """Mean and standard error of per-critic numbers (None from one critic)."""
+    if len(values) < 2:
+        return float(values.mean()), None
+    return float(values.mean()), float(values.std(ddof=1) / np.sqrt(len(values)))
+
+
 class MINEEstimator(BaseEstimator):
     """Mutual information I(X; y) from neural critics (MINE), with an honest interval.
 
@@ -421,11 +428,8 @@ class MINEEstimator(BaseEstimator):
         checks = self._checks(X32, Y32, half_data)
         n_slope = n_slope_se = None
         if checks["half"] is not None:
-            diff = checks["single"] - checks["half"]
-            n_slope = float(diff.mean())
-            n_slope_se = float(diff.std(ddof=1) / np.sqrt(len(diff)))
-        gap = checks["gap"]
-        gap_mean, gap_se = float(gap.mean()), float(gap.std(ddof=1) / np.sqrt(len(gap)))
+            n_slope, n_slope_se = _mean_and_se(checks["single"] - checks["half"])
+        gap_mean, gap_se = _mean_and_se(checks["gap"])
         bound = "infonce" if self.loss == "infonce" else "dv"
         limit = bound_limit(bound, len(X32), int(net.n_negatives))
         diverged = bool(net.diverged_) or bool(checks.get("half_diverged"))

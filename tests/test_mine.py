@@ -406,3 +406,15 @@ def test_absurd_learning_rate_never_gives_an_absurd_number(lr, params) -> None:
     assert diverged or abs(est.mi_ - 0.69) < 0.5
     # a divergence is flagged in the diagnostics, not only warned about
     assert diverged == ("diverged" in est.diagnostics_["flags"])
+
+
+def test_single_critic_fit_has_no_numpy_warnings() -> None:
+    # Regression: with one critic the spread of the per-critic checks was a
+    # 1-value standard deviation (numpy "Degrees of freedom <= 0" warnings, NaN).
+    x, y = gaussian_pairs(1, 0.5, 1500, 15)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        est = MINEEstimator(
+            **{**FAST, "n_folds": 1, "check_convergence": True}, random_state=0
+        ).fit(x, y)
+    assert math.isfinite(est.mi_) and all(math.isfinite(v) for v in est.mi_ci_)
