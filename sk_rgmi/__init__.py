@@ -28,8 +28,9 @@ _LAZY: dict[str, str] = {
     "FilterDisplay": "sk_rgmi.plotting",
     "MICurveDisplay": "sk_rgmi.plotting",
     "MIHistoryDisplay": "sk_rgmi.plotting",
+    "mutual_info": "sk_rgmi.auto",
 }
-_SUBMODULES = ("datasets", "exceptions", "nn", "plotting")
+_SUBMODULES = ("datasets", "exceptions", "nn", "plotting", "rg")
 
 __all__ = [*sorted(_LAZY), *_SUBMODULES, "__version__"]
 
@@ -51,6 +52,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for static analysers only
+    from .auto import mutual_info as mutual_info
     from .coarse_graining import BlockCoarseGrainer as BlockCoarseGrainer
     from .coarse_graining import MIMaximizingCoarseGrainer as MIMaximizingCoarseGrainer
     from .coarse_graining import (

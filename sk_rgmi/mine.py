@@ -146,7 +146,8 @@ class MINEEstimator(BaseEstimator):
         critic a lower bound on the MI up to noise) plus its estimated shortfall
         (``diagnostics_["shortfall"]``): the larger of the rise from half to all
         the data and half the critics' excess on their training rows (a fitted
-        critic's held-out pessimism mirrors its training optimism). Near zero MI
+        critic's held-out pessimism mirrors its training optimism), never past
+        what the data can certify (``diagnostics_["bound_limit"]``). Near zero MI
         it can be slightly negative (noise).
     mi_std_ : float
         Standard error of ``mi_`` (spread of the folds / sqrt(n_folds)), in
@@ -448,7 +449,11 @@ class MINEEstimator(BaseEstimator):
         # held-out pessimism mirrors its training optimism, as in Akaike's
         # criterion) -- and the larger is added to the estimate and to the
         # interval's upper end. MI is >= 0.
+        # The correction never takes the estimate past what N samples can
+        # certify (log N for DV): on tiny or degenerate data the training excess
+        # can be huge, and an estimate beyond the limit would be a guess.
         shortfall = max(n_slope or 0.0, gap_mean / 2, 0.0)
+        shortfall = min(shortfall, max(limit - mi, 0.0))
         low, high = lower_bound_interval(mi, se, t, shortfall)
         heldout, mi = mi, mi + shortfall  # the bias-corrected estimate
 

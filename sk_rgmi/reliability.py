@@ -63,9 +63,10 @@ FLAG_ADVICE: dict[str, str] = {
         "collect (many) more samples; treat the value as a lower bound."
     ),
     "not_converged_in_n": (
-        "critics trained on half the data give clearly less, so the estimate "
-        "still rises with the sample size and is probably low: collect more "
-        "samples, or read mi_ci_, whose upper end allows for the remaining rise."
+        "critics trained on half the data give clearly less, so the held-out "
+        "value still rises with the sample size; mi_ adds the estimated remaining "
+        "rise, which cannot be certified: collect more samples, and read mi_ci_ "
+        "(from the held-out value to mi_) rather than mi_ alone."
     ),
     "train_heldout_gap": (
         "the critics score their training rows far higher than held-out rows "

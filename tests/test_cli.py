@@ -17,12 +17,15 @@ matplotlib.use("Agg")
 import numpy as np
 import pytest
 
-from sk_rgmi import PluginMIEstimator
+from sk_rgmi import KSGEstimator, PluginMIEstimator
 from sk_rgmi.cli import build_parser, main
 from sk_rgmi.datasets import T_C, block_spin, sample_ising
 from sk_rgmi.studies.notebook import ROWS
 
-MI_LINE = re.compile(r"MI = (-?[0-9.]+) ± ([0-9.]+|nan) (nats|bits)")
+MI_LINE = re.compile(
+    r"MI = (-?[0-9.]+) ± ([0-9.]+|nan) (nats|bits), "
+    r"95% interval \[(-?[0-9.]+|nan), (-?[0-9.]+|nan)\], N = ([0-9]+)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -145,16 +148,22 @@ def binary_pairs(tmp_path):
     return tmp_path / "x.npy", tmp_path / "y.npy", x, y
 
 
-def test_estimate_plugin_matches_the_estimator_in_both_units(binary_pairs, capsys):
+def test_estimate_auto_counts_discrete_data_in_both_units(binary_pairs, capsys):
     px, py, x, y = binary_pairs
     assert main(["estimate", str(px), str(py)]) == 0
-    mi, std, units = MI_LINE.search(capsys.readouterr().out).groups()
+    out = capsys.readouterr().out
+    mi, std, units, low, high, n = MI_LINE.search(out).groups()
     ref = PluginMIEstimator(n_bins="auto", correction="jackknife").fit(x, y)
-    assert units == "nats"
+    assert units == "nats" and n == "4000"
     assert float(mi) == pytest.approx(ref.mi_, abs=5e-5)  # printed to 4 decimals
     assert float(std) == pytest.approx(ref.mi_std_, abs=5e-5)
+    # the plug-in's interval: normal, from its jackknife standard error
+    assert float(low) == pytest.approx(ref.mi_ - 1.959964 * ref.mi_std_, abs=5e-5)
+    assert float(high) == pytest.approx(ref.mi_ + 1.959964 * ref.mi_std_, abs=5e-5)
+    assert "plug-in, jackknife correction -- auto: discrete data" in out
+    assert "jackknife standard errors" in out
     assert main(["estimate", str(px), str(py), "--units", "bits"]) == 0
-    mi_bits, _, units = MI_LINE.search(capsys.readouterr().out).groups()
+    mi_bits, _, units, *_ = MI_LINE.search(capsys.readouterr().out).groups()
     assert units == "bits"
     assert float(mi_bits) == pytest.approx(ref.mi_ / math.log(2), abs=1e-4)
 
@@ -165,37 +174,82 @@ def test_estimate_flattens_stacks_of_blocks(tmp_path, capsys):
     np.save(tmp_path / "a.npy", blocks)
     np.save(tmp_path / "b.npy", blocks)  # Y = X: MI = H(X)
     assert main(["estimate", str(tmp_path / "a.npy"), str(tmp_path / "b.npy")]) == 0
-    mi = float(MI_LINE.search(capsys.readouterr().out).group(1))
+    out = capsys.readouterr().out
+    mi = float(MI_LINE.search(out).group(1))
+    assert "16 x 16 states" in out  # four spins per sample: counted
     flat = blocks.reshape(3000, 4)
     ref = PluginMIEstimator(n_bins="auto", correction="jackknife").fit(flat, flat)
     assert mi == pytest.approx(ref.mi_, abs=5e-5)
 
 
-def test_estimate_mine_reports_spread_over_seeds(binary_pairs, capsys):
-    px, py, _, _ = binary_pairs
-    argv = ["estimate", str(px), str(py), "--estimator", "mine"]
-    argv += ["--max-epochs", "2", "--n-seeds", "2", "-q"]
-    assert main(argv) == 0
+def test_estimate_auto_uses_ksg_for_continuous_data(tmp_path, capsys):
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((3000, 2))
+    Y = 0.8 * X + 0.6 * rng.standard_normal((3000, 2))
+    np.save(tmp_path / "x.npy", X)
+    np.save(tmp_path / "y.npy", Y)
+    assert main(["estimate", str(tmp_path / "x.npy"), str(tmp_path / "y.npy")]) == 0
     out = capsys.readouterr().out
-    mi, std, _ = MI_LINE.search(out).groups()
-    assert math.isfinite(float(mi)) and math.isfinite(float(std))
-    assert "std over 2 seeds" in out
+    mi, std, _, low, high, _ = MI_LINE.search(out).groups()
+    assert float(std) > 0
+    assert "KSG, k=3 -- auto: continuous data, 2 + 2 = 4 columns" in out
+    ref = KSGEstimator(random_state=0).fit(X, Y)  # --seed 0 is its random_state
+    assert float(mi) == pytest.approx(ref.mi_, abs=5e-5)
+    assert (float(low), float(high)) == pytest.approx(ref.mi_ci_, abs=5e-5)
 
 
-def test_estimate_mine_single_seed_reports_the_fits_standard_error(
-    binary_pairs, capsys
-):
-    # regression: one fit has no spread over seeds; it printed "± nan"
+def test_estimate_prints_one_line_per_flag(binary_pairs, capsys):
+    px, py, _, _ = binary_pairs
+    assert main(["estimate", str(px), str(py), "--estimator", "ksg"]) == 0
+    captured = capsys.readouterr()
+    flags = [ln for ln in captured.out.splitlines() if ln.strip().startswith("flag ")]
+    assert len(flags) == 1 and flags[0].strip().startswith("flag tied_values: ")
+    assert "requested with --estimator" in captured.out
+    assert "TiedValuesWarning" not in captured.err  # printed once, as the flag
+
+
+def test_estimate_mine_reports_the_cross_fitted_interval(binary_pairs, capsys):
+    # regression: one fit printed "± nan"; MINE's own interval replaces the seeds
     px, py, _, _ = binary_pairs
     argv = ["estimate", str(px), str(py), "--estimator", "mine"]
-    assert main([*argv, "--max-epochs", "2", "--n-seeds", "1", "-q"]) == 0
+    assert main([*argv, "--max-epochs", "2", "--n-folds", "2", "-q"]) == 0
     out = capsys.readouterr().out
-    mi, std, _ = MI_LINE.search(out).groups()
-    assert std != "nan" and "standard error" in out
-    # the report half is 10% of 4000 pairs: a standard error of the DV estimate of
-    # ~0.37 nats from 400 pairs is of order 1/sqrt(400) = 0.05, certainly in (0, 0.2)
-    assert 0 < float(std) < 0.2
-    assert math.isfinite(float(mi))
+    mi, std, _, low, high, _ = MI_LINE.search(out).groups()
+    assert "nan" not in (std, low, high)
+    assert float(low) <= float(mi) <= float(high)
+    assert "MINE, 2 folds x 2 critics -- requested" in out
+    assert "cross-fitted folds" in out
+
+
+def test_estimate_mine_averages_seeds(binary_pairs, capsys):
+    px, py, _, _ = binary_pairs
+    argv = ["estimate", str(px), str(py), "--estimator", "mine", "-q"]
+    assert main([*argv, "--max-epochs", "2", "--n-folds", "2", "--n-seeds", "2"]) == 0
+    out = capsys.readouterr().out
+    mi, std, *_ = MI_LINE.search(out).groups()
+    values = re.search(r"mean of 2 fits \((-?[0-9.]+), (-?[0-9.]+)\)", out).groups()
+    assert float(mi) == pytest.approx(np.mean([float(v) for v in values]), abs=1e-4)
+    assert math.isfinite(float(std))
+
+
+def test_estimate_test_fraction_is_a_deprecated_alias_of_n_folds(binary_pairs, capsys):
+    px, py, _, _ = binary_pairs
+    argv = ["estimate", str(px), str(py), "--estimator", "mine", "-q"]
+    assert main([*argv, "--max-epochs", "2", "--test-fraction", "0.25"]) == 0
+    captured = capsys.readouterr()
+    assert "MINE, 4 folds" in captured.out
+    assert "--test-fraction is deprecated" in captured.err
+    assert main([*argv, "--test-fraction", "0.25", "--n-folds", "3"]) == 2
+    assert "not both" in _error_line(capsys)
+    assert main([*argv, "--test-fraction", "0.8"]) == 2
+    assert "(0, 0.5]" in _error_line(capsys)
+
+
+def test_estimate_notes_mine_options_another_estimator_ignores(binary_pairs, capsys):
+    px, py, _, _ = binary_pairs
+    assert main(["estimate", str(px), str(py), "--max-epochs", "5"]) == 0
+    err = capsys.readouterr().err
+    assert "--max-epochs: for mine only, ignored for plugin" in err
 
 
 def test_estimate_one_dimensional_arrays_are_one_variable(binary_pairs, capsys):
@@ -268,7 +322,8 @@ def test_generate_writes_deterministic_coarse_grained_lattices(tmp_path, capsys)
     np.testing.assert_array_equal(a, block_spin(full, 3, rule="majority"))
     # whole lattices are flattened per sample; three 81-spin states never repeat,
     # which the count-based estimator refuses with a one-line reason
-    assert main(["estimate", str(tmp_path / "a.npy"), str(tmp_path / "b.npy")]) == 2
+    argv = ["estimate", str(tmp_path / "a.npy"), str(tmp_path / "b.npy")]
+    assert main([*argv, "--estimator", "plugin"]) == 2
     assert "distinct state" in _error_line(capsys)
 
 
@@ -316,15 +371,20 @@ def test_python_dash_m_and_version(capsys):
     assert "reproduce" in capsys.readouterr().out
 
 
+def _option(command: str, dest: str):
+    """The argparse action of option ``dest`` of subcommand ``command``."""
+    sub = build_parser()._subparsers._group_actions[0].choices[command]
+    return next(a for a in sub._actions if a.dest == dest)
+
+
 def test_generate_algorithm_choices_match_the_samplers():
     from sk_rgmi.datasets import ALGORITHMS
 
-    gen = next(
-        a
-        for a in build_parser()
-        ._subparsers._group_actions[0]
-        .choices["generate"]
-        ._actions
-        if a.dest == "algorithm"
-    )
-    assert tuple(gen.choices) == tuple(ALGORITHMS)
+    assert tuple(_option("generate", "algorithm").choices) == tuple(ALGORITHMS)
+
+
+def test_estimate_estimator_choices_match_the_methods():
+    from sk_rgmi.auto import METHODS
+
+    est = _option("estimate", "estimator")
+    assert tuple(est.choices) == METHODS and est.default == "auto"
