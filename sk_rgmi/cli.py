@@ -92,8 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
         dest="preset",
         action="store_const",
         const="quick",
-        help="27x27 from 729x729, fewer configs/epochs (default); measured 54 s on 2 "
-        "cores shared with other jobs (34 s of CPU time), data generation included",
+        help="27x27 from 729x729, fewer configs/epochs (default); measured 1 min 35 s "
+        "on 2 idle cores (101 s of CPU time), data generation included",
     )
     size.add_argument(
         "--full",
@@ -272,9 +272,9 @@ def _add_rsmi_parser(sub: Any) -> None:
     size = rs.add_mutually_exclusive_group()
     size.add_argument(
         "--quick", dest="preset", action="store_const", const="quick",
-        help="decay on 128x128 lattices, flow 81 vs 27 (default); 4.4 min of CPU "
-        "time from an empty data home: about 3 min on 2 idle cores, 12 min measured "
-        "on 2 cores shared with other jobs",
+        help="decay on 128x128 lattices, flow 81 vs 27 (default); from an empty "
+        "data home 2 min 14 s on 2 idle cores (4 min of CPU time), 12 min on 2 "
+        "cores heavily shared with other jobs",
     )  # fmt: skip
     size.add_argument(
         "--full", dest="preset", action="store_const", const="full",

@@ -30,8 +30,8 @@ def test_registered_critics_score_rows_and_backpropagate(name) -> None:
     assert all(g is not None and torch.isfinite(g).all() for g in grads)
 
 
-def test_seed_architectures() -> None:
-    # Net 1: two Linear layers per branch, head H -> H//4 -> 1 (seed: H = 100)
+def test_original_notebook_architectures() -> None:
+    # Net 1: two Linear layers per branch, head H -> H//4 -> 1 (notebook: H = 100)
     net1 = TwoBranchCritic(9, 9)
     n1 = sum(p.numel() for p in net1.parameters())
     h = 100

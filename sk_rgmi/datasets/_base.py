@@ -10,6 +10,7 @@ import sys
 import tempfile
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -148,11 +149,14 @@ def _save_npy_atomically(path: Path, data: np.ndarray) -> None:
         raise
 
 
-def _load_cached(path: Path, shape: tuple[int, ...]) -> np.ndarray | None:
-    """The cached 0/1 ``int8`` array of ``shape`` at ``path``, or None.
+def _load_cached(
+    path: Path, shape: tuple[int, ...], dtype: Any = np.int8
+) -> np.ndarray | None:
+    """The cached array of ``shape`` and ``dtype`` at ``path``, or None.
 
-    None when there is no file, or (with a :class:`DataCacheWarning` naming it)
-    when the file is damaged or does not hold what its name promises.
+    ``int8`` arrays must hold 0/1 spins, float arrays finite values. None when
+    there is no file, or (with a :class:`DataCacheWarning` naming it) when the file
+    is damaged or does not hold what its name promises.
     """
     if not path.exists():
         return None
@@ -163,10 +167,12 @@ def _load_cached(path: Path, shape: tuple[int, ...]) -> np.ndarray | None:
     else:
         if data.shape != shape:
             problem = f"it holds shape {data.shape}, the request is {shape}"
-        elif data.dtype != np.int8:
-            problem = f"it holds dtype {data.dtype}, expected int8"
-        elif data.min() < 0 or data.max() > 1:
+        elif data.dtype != np.dtype(dtype):
+            problem = f"it holds dtype {data.dtype}, expected {np.dtype(dtype)}"
+        elif data.dtype == np.int8 and (data.min() < 0 or data.max() > 1):
             problem = "it holds values other than 0/1"
+        elif data.dtype.kind == "f" and not np.isfinite(data).all():
+            problem = "it holds NaN or infinity"
         else:
             return data
     warnings.warn(
