@@ -44,18 +44,10 @@ from sklearn.neighbors import BallTree, KDTree, NearestNeighbors
 from threadpoolctl import threadpool_limits
 
 from sk_rgmi import KSGEstimator, PluginMIEstimator
+from sk_rgmi.datasets import make_gaussian_pairs
 from sk_rgmi.knn import count_within_1d
 
 STATIC = Path(__file__).resolve().parents[1] / "docs" / "_static"
-
-
-def gaussian(n: int, d: int, mi: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """d independent (x_j, y_j) pairs of correlation rho; total MI ``mi`` nats."""
-    rho = math.sqrt(1.0 - math.exp(-2.0 * mi / d)) if mi > 0 else 0.0
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n, d))
-    y = rho * x + math.sqrt(1.0 - rho**2) * rng.standard_normal((n, d))
-    return x, y
 
 
 def timed(fn: Callable[[], object]) -> tuple[float, object]:
@@ -112,7 +104,7 @@ def peak_memory(fn: Callable[[], object]) -> int:
 
 def section_speed(repeats: int) -> None:
     print("== speed: one thread (threadpool_limits(1), n_jobs=1) ==")
-    x, y = gaussian(50_000, 1, 0.5, seed=0)
+    x, y = make_gaussian_pairs(50_000, 1, mi=0.5, random_state=0)
     y1 = y[:, 0]
     est = KSGEstimator(random_state=0).fit(x, y1)
     t = interleaved(
@@ -137,7 +129,7 @@ def section_speed(repeats: int) -> None:
     print(f"  sklearn / score = {base / t['KSGEstimator.score (estimate)']:.2f}x")
 
     n = 100_000
-    x, y = gaussian(n, 5, 1.0, seed=1)
+    x, y = make_gaussian_pairs(n, 5, mi=1.0, random_state=1)
     est = KSGEstimator(random_state=0, n_jobs=1).fit(x, y)
     rows = 512
     t = interleaved(
@@ -163,7 +155,7 @@ def section_speed(repeats: int) -> None:
         print("  (bmi's KSG not measured: no bmi environment on this machine)")
 
     for d, n in [(1, 100_000), (5, 100_000)]:
-        x, y = gaussian(n, d, 1.0, seed=2)
+        x, y = make_gaussian_pairs(n, d, mi=1.0, random_state=2)
         peak = peak_memory(lambda x=x, y=y: KSGEstimator(random_state=0).fit(x, y))
         print(
             f"peak memory of a fit, {d} + {d} dims, N = {n:,}: {peak / 2**20:.1f} MiB "
@@ -173,7 +165,7 @@ def section_speed(repeats: int) -> None:
 
 def _joint_query_methods(n: int, d: int, repeats: int) -> None:
     """Time the joint k-NN query of d + d-dimensional data by every method."""
-    x, y = gaussian(n, d, 1.0, seed=3)
+    x, y = make_gaussian_pairs(n, d, mi=1.0, random_state=3)
     Z = np.hstack([x, y])
     kd = KDTree(Z, metric="chebyshev")
     Z_o = Z[np.asarray(kd.get_arrays()[1])]
@@ -213,7 +205,7 @@ def section_methods(repeats: int) -> None:
     print("== methods: joint k-NN (k + 1 = 4) and 1-D marginal counts, one thread ==")
     for n, d in [(50_000, 1), (20_000, 5)]:
         _joint_query_methods(n, d, repeats)
-    x, y = gaussian(50_000, 1, 1.0, seed=4)
+    x, y = make_gaussian_pairs(50_000, 1, mi=1.0, random_state=4)
     Z = np.hstack([x, y])
     eps = np.nextafter(KDTree(Z, metric="chebyshev").query(Z, 4)[0][:, 3], 0)
     tree = KDTree(x, metric="chebyshev")
@@ -255,7 +247,7 @@ def section_accuracy(seeds: int) -> None:
                 for mi in mis:
                     errs, stds = [], []
                     for seed in range(seeds):
-                        x, y = gaussian(n, d, mi, seed=100 + seed)
+                        x, y = make_gaussian_pairs(n, d, mi=mi, random_state=100 + seed)
                         est = KSGEstimator(variant=variant, random_state=seed)
                         est.fit(x, y)
                         errs.append(est.mi_ - mi)
@@ -281,7 +273,7 @@ def section_calibration(n_sets: int) -> None:
     ]:
         vals, stds, lows, highs = [], [], [], []
         for seed in range(n_sets):
-            x, y = gaussian(n, d, mi, seed=1000 + seed)
+            x, y = make_gaussian_pairs(n, d, mi=mi, random_state=1000 + seed)
             est = KSGEstimator(variant=variant, random_state=seed).fit(x, y)
             vals.append(est.mi_)
             stds.append(est.mi_std_)
@@ -342,7 +334,7 @@ def section_failures(seeds: int) -> None:
     n = 5000
     vals: dict[str, list[float]] = {"raw": [], "exp(x)": [], "x**3": [], "rank": []}
     for seed in range(seeds):
-        x, y = gaussian(n, 1, 0.5, seed=200 + seed)
+        x, y = make_gaussian_pairs(n, 1, mi=0.5, random_state=200 + seed)
         maps = {
             "raw": x,
             "exp(x)": np.exp(2 * x),
@@ -370,7 +362,7 @@ def section_scaling(max_n: int, max_n_5d: int) -> None:
     for label, d in [("1 + 1 dims", 1), ("2 + 2 dims", 2), ("5 + 5 dims", 5)]:
         ns, ts = [], []
         for n in sizes if d < 5 else [s for s in sizes if s <= max_n_5d]:
-            x, y = gaussian(n, d, 1.0, seed=5)
+            x, y = make_gaussian_pairs(n, d, mi=1.0, random_state=5)
             sec = timed(lambda x=x, y=y: KSGEstimator(random_state=0).fit(x, y))[0]
             ns.append(n)
             ts.append(sec)
@@ -378,7 +370,7 @@ def section_scaling(max_n: int, max_n_5d: int) -> None:
         curves[label] = (ns, ts)
     ns, ts = [], []
     for n in sizes:
-        x, y = gaussian(n, 1, 1.0, seed=5)
+        x, y = make_gaussian_pairs(n, 1, mi=1.0, random_state=5)
         sec = timed(lambda x=x, y=y: mutual_info_regression(x, y[:, 0]))[0]
         ns.append(n)
         ts.append(sec)

@@ -57,7 +57,7 @@ from skorch.callbacks import Callback
 from torch.utils.data import DataLoader, Dataset
 
 from sk_rgmi import MINEEstimator, PluginMIEstimator
-from sk_rgmi.datasets import T_C, sample_block_pairs, sample_ising
+from sk_rgmi.datasets import T_C, make_gaussian_pairs, sample_block_pairs, sample_ising
 from sk_rgmi.nn import ConcatCritic, HeldOutSplit, MINENet, make_critic
 from sk_rgmi.nn import mine as mine_bound
 from sk_rgmi.nn.evaluation import member_scores
@@ -111,13 +111,11 @@ def spread(values: list[float]) -> str:
 
 
 # ------------------------------------------------------------------ data
-def gaussian(n: int, d: int, mi: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """d independent (x_j, y_j) pairs of correlation rho; total MI ``mi`` nats."""
-    rho = math.sqrt(1.0 - math.exp(-2.0 * mi / d))
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n, d))
-    y = rho * x + math.sqrt(1.0 - rho**2) * rng.standard_normal((n, d))
-    return x.astype(np.float32), y.astype(np.float32)
+
+
+def float32(pair: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    """The arrays as float32, as the training path feeds them to torch."""
+    return tuple(a.astype(np.float32) for a in pair)
 
 
 class CriticalBlocks:
@@ -357,8 +355,8 @@ def ensemble_cost(rounds: int, epochs: int, blocks: CriticalBlocks) -> None:
         f"{epochs} epochs (first left out), {rounds} rounds, MINENet's path =="
     )
     datasets = {
-        "2+2-D Gaussian": gaussian(n, 2, 0.5, 0),
-        "5+5-D Gaussian": gaussian(n, 5, 1.0, 1),
+        "2+2-D Gaussian": float32(make_gaussian_pairs(n, 2, mi=0.5, random_state=0)),
+        "5+5-D Gaussian": float32(make_gaussian_pairs(n, 5, mi=1.0, random_state=1)),
         "2x2 block pairs": blocks.sample(n, 2),
     }
     contenders = {

@@ -24,19 +24,11 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sk_rgmi import KSGEstimator, PluginMIEstimator
+from sk_rgmi.datasets import make_gaussian_pairs
 from sk_rgmi.exceptions import ReliabilityWarning, TiedValuesWarning
 from sk_rgmi.knn import count_within, count_within_1d, ksg_from_counts, neighbour_counts
 
 LN2 = math.log(2.0)
-
-
-def gaussian(n: int, d: int, mi: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """d independent (x_j, y_j) pairs of equal correlation; total MI ``mi`` nats."""
-    rho = math.sqrt(1.0 - math.exp(-2.0 * mi / d)) if mi > 0 else 0.0
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n, d))
-    y = rho * x + math.sqrt(1.0 - rho**2) * rng.standard_normal((n, d))
-    return x, y
 
 
 def gaussian_mi(cov: np.ndarray, dx: int) -> float:
@@ -145,7 +137,7 @@ _UPWARD = 0.035  # largest positive error measured (1-D, N = 1000, MI 1-3 nats)
 @pytest.mark.parametrize("mi", [0.1, 1.0, 3.0])
 def test_gaussian_closed_form_within_known_bias(d: int, mi: float) -> None:
     n = 5000
-    x, y = gaussian(n, d, mi, seed=7 * d + int(10 * mi))
+    x, y = make_gaussian_pairs(n, d, mi=mi, random_state=7 * d + int(10 * mi))
     est = KSGEstimator(random_state=0).fit(x, y)
     # noise: 4 standard errors (mi_std_ is itself uncertain by ~25%, see the
     # calibration test, so 4 rather than 3)
@@ -174,7 +166,7 @@ def test_gaussian_general_covariance() -> None:
 def test_high_mi_in_many_dimensions_is_underestimated() -> None:
     # The documented failure mode: 10 + 10 dims, 3 nats, N = 2000 -- at least
     # the N = 10,000 fraction of the truth is missing.
-    x, y = gaussian(2000, 10, 3.0, seed=3)
+    x, y = make_gaussian_pairs(2000, 10, mi=3.0, random_state=3)
     est = KSGEstimator(random_state=0).fit(x, y)
     assert est.mi_ < 3.0 * (1 - _BIAS_AT_10000[10]) + 4 * est.mi_std_
     assert est.mi_ < 2.0
@@ -184,7 +176,7 @@ def test_high_mi_in_many_dimensions_is_underestimated() -> None:
 def test_independence_gives_zero(d: int) -> None:
     values = []
     for seed in range(10):
-        x, y = gaussian(3000, d, 0.0, seed=seed)
+        x, y = make_gaussian_pairs(3000, d, mi=0.0, random_state=seed)
         est = KSGEstimator(random_state=seed).fit(x, y)
         assert abs(est.mi_) < 4 * est.mi_std_
         values.append(est.mi_)
@@ -194,7 +186,7 @@ def test_independence_gives_zero(d: int) -> None:
 
 
 def test_bits_are_nats_over_ln2() -> None:
-    x, y = gaussian(3000, 2, 0.7, seed=4)
+    x, y = make_gaussian_pairs(3000, 2, mi=0.7, random_state=4)
     nats = KSGEstimator(random_state=0).fit(x, y)
     bits = KSGEstimator(units="bits", random_state=0).fit(x, y)
     assert bits.mi_ == pytest.approx(nats.mi_ / LN2, rel=1e-12)
@@ -220,7 +212,7 @@ def test_agrees_with_sklearn_mutual_info_regression(rho: float) -> None:
 
 
 def test_variants_agree_within_noise() -> None:
-    x, y = gaussian(5000, 2, 1.0, seed=6)
+    x, y = make_gaussian_pairs(5000, 2, mi=1.0, random_state=6)
     a = KSGEstimator(variant="ksg1", random_state=0).fit(x, y)
     b = KSGEstimator(variant="ksg2", random_state=0).fit(x, y)
     # same data: the two differ by far less than their noise; 4 combined SEs
@@ -229,7 +221,7 @@ def test_variants_agree_within_noise() -> None:
 
 
 def test_symmetric_in_x_and_y_without_jitter() -> None:
-    x, y = gaussian(2000, 3, 0.8, seed=7)
+    x, y = make_gaussian_pairs(2000, 3, mi=0.8, random_state=7)
     a = KSGEstimator(jitter=0.0).fit(x, y[:, :2])
     b = KSGEstimator(jitter=0.0).fit(y[:, :2], x)
     assert a.mi_ == b.mi_
@@ -239,7 +231,7 @@ def test_symmetric_in_x_and_y_without_jitter() -> None:
 
 
 def test_standardize_makes_column_scales_irrelevant() -> None:
-    x, y = gaussian(3000, 2, 1.0, seed=8)
+    x, y = make_gaussian_pairs(3000, 2, mi=1.0, random_state=8)
     scale = np.array([1000.0, 0.001])
     shift = np.array([5.0, -3.0])
     ref = KSGEstimator(jitter=0.0).fit(x, y)
@@ -254,11 +246,11 @@ def test_standardize_makes_column_scales_irrelevant() -> None:
 
 
 def test_score_is_the_estimate_on_the_given_data() -> None:
-    x, y = gaussian(4000, 2, 0.8, seed=9)
+    x, y = make_gaussian_pairs(4000, 2, mi=0.8, random_state=9)
     est = KSGEstimator(random_state=3).fit(x, y)
     # same data, same random_state: the same jitter and the same number
     assert est.score(x, y) == est.mi_
-    x2, y2 = gaussian(4000, 2, 0.8, seed=10)
+    x2, y2 = make_gaussian_pairs(4000, 2, mi=0.8, random_state=10)
     fresh = clone(est).fit(x2, y2)
     assert est.score(x2, y2) == fresh.mi_
     # standardised by its own statistics: invariant to affine maps of the input
@@ -266,7 +258,7 @@ def test_score_is_the_estimate_on_the_given_data() -> None:
 
 
 def test_one_dimensional_y_equals_column_y() -> None:
-    x, y = gaussian(2000, 1, 0.5, seed=11)
+    x, y = make_gaussian_pairs(2000, 1, mi=0.5, random_state=11)
     a = KSGEstimator(random_state=0).fit(x, y[:, 0])
     b = KSGEstimator(random_state=0).fit(x, y)
     assert a.mi_ == b.mi_ and a.n_features_y_ == b.n_features_y_ == 1
@@ -274,7 +266,7 @@ def test_one_dimensional_y_equals_column_y() -> None:
 
 
 def test_n_jobs_and_random_state() -> None:
-    x, y = gaussian(6000, 3, 1.0, seed=12)
+    x, y = make_gaussian_pairs(6000, 3, mi=1.0, random_state=12)
     one = KSGEstimator(random_state=0, n_jobs=1).fit(x, y)
     two = KSGEstimator(random_state=0, n_jobs=2).fit(x, y)
     assert (one.mi_, one.mi_std_) == (two.mi_, two.mi_std_)
@@ -296,7 +288,7 @@ def test_standard_error_matches_spread_over_data_sets() -> None:
     # sigma is 36% around the ratio 1.06 measured with 100 sets (docs/knn.rst).
     values, stds, covered = [], [], []
     for seed in range(40):
-        x, y = gaussian(2000, 1, 0.5, seed=300 + seed)
+        x, y = make_gaussian_pairs(2000, 1, mi=0.5, random_state=300 + seed)
         est = KSGEstimator(random_state=seed).fit(x, y)
         values.append(est.mi_)
         stds.append(est.mi_std_)
@@ -318,7 +310,7 @@ def test_standard_error_in_many_dimensions() -> None:
     # 0.033), so the window is wider than 3 sigma: 0.7-1.45.
     values, stds = [], []
     for seed in range(100):
-        x, y = gaussian(2000, 5, 1.0, seed=400 + seed)
+        x, y = make_gaussian_pairs(2000, 5, mi=1.0, random_state=400 + seed)
         est = _quiet_fit(KSGEstimator(random_state=seed), x, y)
         values.append(est.mi_)
         stds.append(est.mi_std_)
@@ -326,7 +318,7 @@ def test_standard_error_in_many_dimensions() -> None:
 
 
 def test_interval_is_student_t_on_the_subsets() -> None:
-    x, y = gaussian(3000, 1, 0.5, seed=13)
+    x, y = make_gaussian_pairs(3000, 1, mi=0.5, random_state=13)
     est = KSGEstimator(random_state=0).fit(x, y)
     assert est.n_subsets_ == 10
     half = student_t.ppf(0.975, 9) * est.mi_std_
@@ -356,7 +348,7 @@ def test_spins_warn_and_still_give_the_discrete_mi() -> None:
 
 
 def test_continuous_data_fit_without_warnings() -> None:
-    x, y = gaussian(5000, 2, 1.0, seed=15)
+    x, y = make_gaussian_pairs(5000, 2, mi=1.0, random_state=15)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         est = KSGEstimator(random_state=0).fit(x, y)
@@ -365,7 +357,7 @@ def test_continuous_data_fit_without_warnings() -> None:
 
 
 def test_not_converged_warning_in_many_dimensions() -> None:
-    x, y = gaussian(2000, 10, 2.0, seed=16)
+    x, y = make_gaussian_pairs(2000, 10, mi=2.0, random_state=16)
     with pytest.warns(ReliabilityWarning, match="may not have converged") as record:
         est = KSGEstimator(random_state=0).fit(x, y)
     assert record[0].category is ReliabilityWarning
@@ -382,7 +374,7 @@ def test_jitter_zero_with_duplicates_raises() -> None:
 
 
 def test_jitter_zero_is_exact_and_ignores_random_state() -> None:
-    x, y = gaussian(1000, 2, 0.5, seed=18)
+    x, y = make_gaussian_pairs(1000, 2, mi=0.5, random_state=18)
     a = KSGEstimator(jitter=0.0, random_state=0).fit(x, y)
     b = KSGEstimator(jitter=0.0, random_state=1).fit(x, y)
     assert a.mi_ == b.mi_
@@ -393,7 +385,7 @@ def test_jitter_zero_is_exact_and_ignores_random_state() -> None:
 
 
 def test_small_samples() -> None:
-    x, y = gaussian(30, 1, 0.5, seed=19)
+    x, y = make_gaussian_pairs(30, 1, mi=0.5, random_state=19)
     with pytest.warns(ReliabilityWarning, match="Too few samples"):
         est = KSGEstimator(random_state=0).fit(x, y)
     assert math.isfinite(est.mi_)
@@ -414,13 +406,13 @@ def test_small_samples() -> None:
     ],
 )
 def test_invalid_parameters(params, match) -> None:
-    x, y = gaussian(100, 1, 0.5, seed=20)
+    x, y = make_gaussian_pairs(100, 1, mi=0.5, random_state=20)
     with pytest.raises(ValueError, match=match):
         KSGEstimator(**params).fit(x, y)
 
 
 def test_invalid_data() -> None:
-    x, y = gaussian(200, 2, 0.5, seed=21)
+    x, y = make_gaussian_pairs(200, 2, mi=0.5, random_state=21)
     est = KSGEstimator(random_state=0)
     with pytest.raises(ValueError, match="requires y"):
         est.fit(x, None)
@@ -442,7 +434,7 @@ def test_invalid_data() -> None:
 
 def test_pipeline_grid_search_and_cross_val_score() -> None:
     truth = 0.5
-    x, y = gaussian(6000, 1, truth, seed=22)
+    x, y = make_gaussian_pairs(6000, 1, mi=truth, random_state=22)
     pipe = Pipeline([("scale", StandardScaler()), ("ksg", KSGEstimator(jitter=0.0))])
     pipe.fit(x, y)
     direct = KSGEstimator(jitter=0.0).fit(x, y)

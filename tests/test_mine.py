@@ -21,21 +21,12 @@ import torch
 from sklearn.model_selection import GridSearchCV, cross_val_score
 
 from sk_rgmi import MINEEstimator
+from sk_rgmi.datasets import make_gaussian_pairs
 from sk_rgmi.exceptions import DivergenceWarning
 from sk_rgmi.nn.critics import ConcatCritic, MeanCritic
 from sk_rgmi.nn.normalization import NormalizedCritic
 
-
 # ------------------------------------------------------------------ ground truths
-def gaussian_pairs(
-    d: int, mi: float, n: int, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """d independent pairs with equal correlation; total MI ``mi`` nats."""
-    rho = math.sqrt(1 - math.exp(-2 * mi / d))
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, d))
-    y = rho * x + math.sqrt(1 - rho**2) * rng.normal(size=(n, d))
-    return x, y
 
 
 def _codes_mi(xc: np.ndarray, yc: np.ndarray, p: np.ndarray) -> float:
@@ -115,8 +106,8 @@ def test_heavy_tailed_marginals_do_not_change_the_estimate() -> None:
     def heavy(a):
         return np.sinh(2.5 * a)
 
-    x, y = gaussian_pairs(2, 0.5, 5000, 0)
-    xt, yt = gaussian_pairs(2, 0.5, 5000, 1)
+    x, y = make_gaussian_pairs(5000, 2, mi=0.5, random_state=0)
+    xt, yt = make_gaussian_pairs(5000, 2, mi=0.5, random_state=1)
     est = MINEEstimator(**NOTEBOOK, random_state=0).fit(heavy(x), heavy(y))
     plain = MINEEstimator(**NOTEBOOK, random_state=0).fit(x, y)
     err = plain.score(xt, yt) - 0.5
@@ -148,8 +139,8 @@ def test_gaussian_accuracy_grid(d, mi) -> None:
     # largest overshoot +0.007. Tolerance: shortfall < 0.02 + 0.02·d·(1 + MI), which
     # covers every measured cell with a margin of >= 10%; overshoot < 0.03 (the
     # 5000-sample held-out noise, sd ≈ 0.01 at 2 nats, times 3).
-    x, y = gaussian_pairs(d, mi, 5000, 10 * d)
-    xt, yt = gaussian_pairs(d, mi, 5000, 10 * d + 1)
+    x, y = make_gaussian_pairs(5000, d, mi=mi, random_state=10 * d)
+    xt, yt = make_gaussian_pairs(5000, d, mi=mi, random_state=10 * d + 1)
     est = MINEEstimator(device="cpu", random_state=0).fit(x, y)
     held_out = est.score(xt, yt)
     assert mi - (0.02 + 0.02 * d * (1 + mi)) < held_out < mi + 0.03
@@ -256,7 +247,7 @@ def test_cross_val_score(strip2) -> None:
 
 # ----------------------------------------------------------------- behaviour
 def test_fitted_attributes_and_units() -> None:
-    x, y = gaussian_pairs(1, 0.5, 2000, 6)
+    x, y = make_gaussian_pairs(2000, 1, mi=0.5, random_state=6)
     nats = MINEEstimator(**FAST, random_state=0).fit(x, y[:, 0])
     bits = MINEEstimator(**FAST, random_state=0, units="bits").fit(x, y[:, 0])
     assert bits.mi_ == pytest.approx(nats.mi_ / math.log(2))
@@ -270,7 +261,7 @@ def test_fitted_attributes_and_units() -> None:
 
 
 def test_determinism_and_global_state() -> None:
-    x, y = gaussian_pairs(2, 0.5, 2000, 7)
+    x, y = make_gaussian_pairs(2000, 2, mi=0.5, random_state=7)
     threads = torch.get_num_threads()
     torch.manual_seed(0)
     expected = torch.rand(2)
@@ -286,7 +277,7 @@ def test_determinism_and_global_state() -> None:
 
 
 def test_pickle_round_trip() -> None:
-    x, y = gaussian_pairs(2, 0.5, 1500, 8)
+    x, y = make_gaussian_pairs(1500, 2, mi=0.5, random_state=8)
     est = MINEEstimator(**FAST, random_state=0).fit(x, y)
     clone = pickle.loads(pickle.dumps(est))
     assert clone.score(x, y) == est.score(x, y)
@@ -294,7 +285,7 @@ def test_pickle_round_trip() -> None:
 
 
 def test_warm_start_and_partial_fit_continue_training() -> None:
-    x, y = gaussian_pairs(1, 0.5, 2000, 9)
+    x, y = make_gaussian_pairs(2000, 1, mi=0.5, random_state=9)
     est = MINEEstimator(
         **{**FAST, "max_epochs": 3}, early_stopping=None, random_state=0
     )
@@ -311,7 +302,7 @@ def test_warm_start_and_partial_fit_continue_training() -> None:
 
 
 def test_user_critic_factory() -> None:
-    x, y = gaussian_pairs(2, 0.5, 1500, 10)
+    x, y = make_gaussian_pairs(1500, 2, mi=0.5, random_state=10)
 
     def factory(dx: int, dy: int) -> torch.nn.Module:
         return ConcatCritic(dx, dy, hidden_size=8, n_layers=1)
@@ -323,7 +314,7 @@ def test_user_critic_factory() -> None:
 
 @pytest.mark.parametrize("loss", ["mine_biased", "fdiv", "infonce", "smile"])
 def test_other_losses(loss) -> None:
-    x, y = gaussian_pairs(2, 0.5, 2000, 11)
+    x, y = make_gaussian_pairs(2000, 2, mi=0.5, random_state=11)
     est = MINEEstimator(**FAST, loss=loss, random_state=0).fit(x, y)
     assert 0.2 < est.mi_ < 0.6
 
@@ -354,7 +345,7 @@ def test_bad_input_errors(X, y, params, match) -> None:
 
 
 def test_score_checks_features_and_fit() -> None:
-    x, y = gaussian_pairs(2, 0.5, 1000, 12)
+    x, y = make_gaussian_pairs(1000, 2, mi=0.5, random_state=12)
     est = MINEEstimator(**FAST, random_state=0)
     with pytest.raises(Exception, match="not fitted"):
         est.score(x, y)
@@ -367,13 +358,13 @@ def test_score_checks_features_and_fit() -> None:
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-CUDA error")
 def test_cuda_requested_without_cuda_raises() -> None:
-    x, y = gaussian_pairs(1, 0.5, 500, 13)
+    x, y = make_gaussian_pairs(500, 1, mi=0.5, random_state=13)
     with pytest.raises(ValueError, match="CUDA is not available"):
         MINEEstimator(**{**FAST, "device": "cuda"}).fit(x, y)
 
 
 def test_verbose_prints_epoch_table(capsys) -> None:
-    x, y = gaussian_pairs(1, 0.5, 800, 14)
+    x, y = make_gaussian_pairs(800, 1, mi=0.5, random_state=14)
     MINEEstimator(device="cpu", max_epochs=2, verbose=1, random_state=0).fit(x, y)
     out = capsys.readouterr().out
     assert "train_mi" in out and "valid_mi" in out
@@ -411,7 +402,7 @@ def test_absurd_learning_rate_never_gives_an_absurd_number(lr, params) -> None:
 def test_single_critic_fit_has_no_numpy_warnings() -> None:
     # Regression: with one critic the spread of the per-critic checks was a
     # 1-value standard deviation (numpy "Degrees of freedom <= 0" warnings, NaN).
-    x, y = gaussian_pairs(1, 0.5, 1500, 15)
+    x, y = make_gaussian_pairs(1500, 1, mi=0.5, random_state=15)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         est = MINEEstimator(

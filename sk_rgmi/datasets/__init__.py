@@ -10,7 +10,9 @@
   pairs (the RSMI geometry);
 - :func:`load_critical_ising`: the cached critical 27×27-from-2187×2187 data set,
   :func:`load_lattices` for a user's own ``.npy`` file;
-- :mod:`~sk_rgmi.datasets.exact`: exact energies and magnetisation for tests.
+- :mod:`~sk_rgmi.datasets.exact`: exact energies and magnetisation for tests;
+- :func:`make_gaussian_pairs`, :func:`gaussian_pairs_mi`: Gaussian pairs of known
+  MI for checking estimators.
 
 Names are imported lazily (PEP 562): ``from sk_rgmi.datasets import block_majority``
 loads the numpy block functions without the numba samplers.
@@ -39,6 +41,8 @@ _LAZY: dict[str, str] = {
     "get_data_home": "_base",
     "load_critical_ising": "_base",
     "load_lattices": "_base",
+    "gaussian_pairs_mi": "synthetic",
+    "make_gaussian_pairs": "synthetic",
 }
 
 __all__ = sorted(_LAZY)
@@ -73,3 +77,5 @@ if TYPE_CHECKING:  # pragma: no cover - for static analysers only
     from .exact import onsager_magnetization as onsager_magnetization
     from .ising import ALGORITHMS as ALGORITHMS
     from .ising import sample_ising as sample_ising
+    from .synthetic import gaussian_pairs_mi as gaussian_pairs_mi
+    from .synthetic import make_gaussian_pairs as make_gaussian_pairs
