@@ -13,6 +13,8 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import pickle
+import threading
 
 import numpy as np
 import pytest
@@ -33,6 +35,7 @@ from sk_rgmi.datasets._stats import integrated_autocorrelation_time, mean_and_er
 from sk_rgmi.datasets.ising import (
     _estimated_seconds,
     _philox_state,
+    _Progress,
     default_sweeps_between,
 )
 
@@ -329,6 +332,53 @@ def test_dask_backend_gives_same_output():
 def test_verbose_progress_bar(capsys):
     sample_ising(2, 8, random_state=0, verbose=2)
     assert "Ising wolff L=8" in capsys.readouterr().err
+
+
+class _CountingBar:
+    """Stands in for a tqdm bar: counts updates."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.calls = 0
+
+    def update(self, k: int) -> None:
+        self.n += k
+        self.calls += 1
+
+
+def test_progress_advances_record_by_record_in_threads():
+    bar = _CountingBar()
+    progress = _Progress(bar)
+    x = sample_ising(8, 16, n_chains=2, random_state=0, n_jobs=2)
+    got = sample_ising(8, 16, n_chains=2, random_state=0, n_jobs=2, verbose=1)
+    # the bar never changes the data
+    np.testing.assert_array_equal(got, x)
+    # chains call it once per record from their threads; chain_done adds nothing
+    # when every record was already counted
+    threads = [threading.Thread(target=progress, args=(1,)) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    progress.chain_done(4)
+    progress.chain_done(4)
+    assert bar.n == 8 and bar.calls == 8
+
+
+def test_progress_pickled_to_another_process_counts_whole_chains():
+    bar = _CountingBar()
+    progress = _Progress(bar)
+    remote = pickle.loads(pickle.dumps(progress))
+    remote(1)  # a chain in another process: nothing reaches this bar
+    assert bar.n == 0
+    progress.chain_done(50)  # the chain's records arrive with its result
+    progress.chain_done(30)
+    assert bar.n == 80
+
+
+def test_verbose_bar_reaches_the_total_with_parallel_chains(capsys):
+    sample_ising(6, 8, n_chains=3, random_state=0, n_jobs=2, verbose=1)
+    assert "6/6" in capsys.readouterr().err
 
 
 def test_metropolis_default_spacing_grows_near_tc():

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
+import pickle
 import warnings
 
 import numpy as np
 import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 
 from sk_rgmi import BlockCoarseGrainer, MIMaximizingCoarseGrainer
 from sk_rgmi.datasets import T_C, block_spin, block_spin_flow, sample_ising
@@ -162,6 +165,21 @@ def test_rsmi_flow_fit_learns_one_rule_per_step():
         coarse_grainer=_fast_learner(), random_state=0,
     ).fit(x)  # fmt: skip
     np.testing.assert_array_equal(again.filters_, flow.filters_)
+
+
+def test_rsmi_flow_clones_pickles_and_refuses_unfitted_use():
+    flow = RSMIFlow(
+        n_steps=1, buffer=1, environment_width=1, n_windows=500,
+        coarse_grainer=_fast_learner(), random_state=3,
+    )  # fmt: skip
+    assert clone(flow).get_params()["n_windows"] == 500
+    with pytest.raises(NotFittedError):
+        flow.transform(np.zeros((1, 9, 9), dtype=np.int8))
+    x = sample_ising(6, 27, random_state=2)
+    flow.fit(x)
+    again = pickle.loads(pickle.dumps(flow))
+    np.testing.assert_array_equal(again.transform(x), flow.transform(x))
+    assert not hasattr(clone(flow), "filters_")
 
 
 def test_rsmi_flow_fit_errors_name_the_problem():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import sys
+import threading
 import warnings
 from typing import Any
 
@@ -107,6 +108,39 @@ def _record(spins: np.ndarray, fmt: str, coarse_rounds: int) -> np.ndarray:
     return x.copy()
 
 
+class _Progress:
+    """Records done, shared by the chains: a bar advanced from any thread.
+
+    Chains running in this process (threads, or one at a time) advance the bar
+    record by record. Pickled to another process (a process or Dask backend), it
+    arrives empty and its calls do nothing; :meth:`chain_done` then advances the bar
+    as whole chains come back.
+    """
+
+    def __init__(self, bar: Any) -> None:
+        self._bar = bar
+        self._lock = threading.Lock()
+        self._done = 0
+
+    def __call__(self, n: int) -> None:
+        if self._bar is not None:
+            with self._lock:
+                self._bar.update(n)
+
+    def chain_done(self, n: int) -> None:
+        self._done += n
+        if self._bar is not None:
+            with self._lock:
+                if self._bar.n < self._done:
+                    self._bar.update(self._done - self._bar.n)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._bar, self._lock, self._done = None, threading.Lock(), 0
+
+
 def _run_chain(
     seed_seq: np.random.SeedSequence,
     n_samples: int,
@@ -120,6 +154,7 @@ def _run_chain(
     observables: bool,
     verbose: int,
     position: int,
+    progress: _Progress | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """One Markov chain: ordered start (random sign), burn-in, ``n_samples`` records.
 
@@ -202,6 +237,8 @@ def _run_chain(
             sums[k] = _kernels.bond_and_spin_sums(spins)
         if bar is not None:
             bar.update(1)
+        if progress is not None:
+            progress(1)
     if bar is not None:
         bar.close()
     assert out is not None
@@ -315,7 +352,8 @@ RandomState, default=None
         ``joblib.parallel_backend("dask")`` the chains are spread over a Dask
         cluster.
     verbose : int, default=0
-        1: tqdm progress bar over samples (advances as chains finish), preceded by
+        1: tqdm progress bar over samples (record by record when the chains run
+        in this process, chain by chain under a process or Dask backend), preceded by
         the expected run time (from the measured cost per site and sweep scaled by
         ``L^2``, the number of chains and of parallel workers) for runs expected to
         take over 10 s; 2: also one bar per chain.
@@ -418,6 +456,12 @@ size // 3**majority_rounds), dtype int8
                 file=sys.stderr,
                 flush=True,
             )
+    bar = progress = None
+    if verbose:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n_samples, desc=f"Ising {algorithm} L={size}")
+        progress = _Progress(bar)
     jobs = (
         delayed(_run_chain)(
             seeds[c],
@@ -432,21 +476,17 @@ size // 3**majority_rounds), dtype int8
             return_observables,
             verbose,
             c,
+            progress,
         )
         for c in range(n_chains)
     )
     results = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(jobs)
-    bar = None
-    if verbose:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=n_samples, desc=f"Ising {algorithm} L={size}")
     parts, sums = [], []
     for part, part_sums in results:
         parts.append(part)
         sums.append(part_sums)
-        if bar is not None:
-            bar.update(len(part))
+        if progress is not None:
+            progress.chain_done(len(part))
     if bar is not None:
         bar.close()
     lattices = np.concatenate(parts, axis=0)
