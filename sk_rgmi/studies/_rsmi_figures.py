@@ -14,6 +14,11 @@ __all__ = ["decay_figure", "filters_figure", "flow_figure", "make_figures"]
 _LN2 = math.log(2.0)
 
 
+def _steps(n: int) -> str:
+    """Legend text for ``n`` RG steps: "no RG step", "1 RG step", "2 RG steps"."""
+    return "no RG step" if n == 0 else f"{n} RG step{'s' if n > 1 else ''}"
+
+
 def _is_tc(t: float) -> bool:
     return abs(t - T_C) < 1e-9
 
@@ -47,71 +52,85 @@ def decay_figure(results: dict[str, Any]) -> Any:
     """
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), layout="constrained")
+    fig, axes = plt.subplots(1, 3, figsize=(15, 6.4), layout="constrained")
     ax_c, ax_hi, ax_lo = axes
-    for i, entry in enumerate(results["decay"]):
+    n_curves = {id(ax): 0 for ax in axes}  # one colour per curve within a panel
+    once: set[str] = set()  # legend entries shared by the curves of a panel
+
+    def colour_for(ax: Any) -> str:
+        n_curves[id(ax)] += 1
+        return f"C{(n_curves[id(ax)] - 1) % 10}"
+
+    def first(label: str) -> str:
+        if label in once:
+            return "_nolegend_"
+        once.add(label)
+        return label
+
+    for entry in results["decay"]:
         t = entry["temperature"]
         b = np.asarray(entry["buffer"], dtype=float)
-        colour = f"C{i % 10}"
         lab = _label(entry)
+        y = np.asarray(entry["mi"], dtype=float)
+        fit = entry["fit"]
         if _is_tc(t):
-            fit = entry["fit"]
+            colour = colour_for(ax_c)
             r = b + fit.get(
                 "r0", entry["visible"][0] / 2 + entry["environment_width"] / 2
             )
-            _errorbar(ax_c, r, entry, "mi", fmt="o", color=colour,
-                      label=f"H, {lab}: I(H:ΣE)")  # fmt: skip
+            p = fit["exponent"]["value"] if fit.get("exponent") else None
+            label = f"H, {lab}" + (f": fit R^-{p:.3f}" if p else "")
+            _errorbar(ax_c, r, entry, "mi", fmt="o", color=colour, label=label)
             if entry.get("mi_fine") is not None:
                 _errorbar(ax_c, r, entry, "mi_fine", fmt="s", mfc="none",
-                          color=colour, label=f"V, {lab}: I(V:ΣE)")  # fmt: skip
-            if fit.get("exponent"):
-                p = fit["exponent"]["value"]
-                y = np.asarray(entry["mi"], dtype=float)
+                          color=colour, label=f"V, {lab} (fine block)")  # fmt: skip
+            if p:
                 ok = y > 0
                 a = np.exp(np.mean(np.log(y[ok]) + p * np.log(r[ok])))
-                ax_c.plot(r, a * r**-p, "-", color=colour, lw=1,
-                          label=f"fit: R^-{p:.3f}")  # fmt: skip
+                ax_c.plot(r, a * r**-p, "-", color=colour, lw=1)
                 ax_c.plot(r, y[0] * (r / r[0]) ** -0.25, "--", color=colour, lw=0.8,
-                          alpha=0.6, label="slope -1/4 (expected)")  # fmt: skip
+                          alpha=0.6, label=first("dashed: slope -1/4"))  # fmt: skip
             if entry.get("mi_sign"):
                 level = float(np.mean(entry["mi_sign"]))
-                ax_c.axhline(level, color=colour, ls=":", lw=0.8,
-                             label=f"{lab}: I(H : sign M), finite L")  # fmt: skip
+                sign = first("dotted: I(H : sign M), finite L")
+                ax_c.axhline(level, color=colour, ls=":", lw=0.8, label=sign)
         elif t > T_C:
-            y = np.asarray(entry["mi"], dtype=float)
-            _errorbar(ax_hi, b, entry, "mi", fmt="o", color=colour,
-                      label=f"T={t:.3g}, {lab}")  # fmt: skip
-            fit = entry["fit"]
-            if fit.get("rate"):
+            colour = colour_for(ax_hi)
+            k = fit["rate"]["value"] if fit.get("rate") else None
+            label = f"T={t:.3g}, {lab}" + (
+                f": κ={k:.3f} (2/ξ={fit['expected']:.3f})" if k else ""
+            )
+            _errorbar(ax_hi, b, entry, "mi", fmt="o", color=colour, label=label)
+            if k:
                 used = np.asarray(fit["buffers_used"], dtype=float)
-                k = fit["rate"]["value"]
                 mask = np.isin(b, used)
                 a = np.exp(np.mean(np.log(y[mask]) + k * b[mask]))
-                label = f"fit κ={k:.3f}, 2/ξ={fit['expected']:.3f}"
-                ax_hi.plot(used, a * np.exp(-k * used), "-", color=colour, lw=1,
-                           label=label)  # fmt: skip
+                ax_hi.plot(used, a * np.exp(-k * used), "-", color=colour, lw=1)
                 ax_hi.plot(used, a * np.exp(-fit["expected"] * used), "--",
-                           color=colour, lw=0.8, alpha=0.6)  # fmt: skip
+                           color=colour, lw=0.8, alpha=0.6,
+                           label=first("dashed: rate 2/ξ"))  # fmt: skip
         else:
+            colour = colour_for(ax_lo)
             _errorbar(ax_lo, b, entry, "mi", fmt="o", color=colour,
-                      label=f"T={t:.3g}, {lab}: I(H:ΣE)")  # fmt: skip
+                      label=f"T={t:.3g}, {lab}")  # fmt: skip
             if entry.get("mi_sign") is not None:
                 ax_lo.plot(b, entry["mi_sign"], ":", color=colour,
-                           label=f"T={t:.3g}: I(H : sign M)")  # fmt: skip
+                           label=first("dotted: I(H : sign M)"))  # fmt: skip
     ax_c.set_xscale("log")
     ax_c.set_yscale("log")
     ax_c.set_xlabel("R = L_B + r0 (block centre to shell middle)")
-    ax_c.set_ylabel("mutual information (nats)")
+    ax_c.set_ylabel("I(H : ΣE) (nats)")
     ax_c.set_title("T = T_c: power law; expected slope -η = -1/4\n(summed shell)")
     ax_hi.set_yscale("log")
     ax_hi.set_xlabel("buffer width L_B")
-    ax_hi.set_title("T > T_c: exponential; dashed: rate 2/ξ (exact ξ)")
+    ax_hi.set_title("T > T_c: exponential decay, rate 2/ξ expected\n(exact ξ)")
     ax_lo.axhline(_LN2, color="k", ls="--", lw=1, label="ln 2")
     ax_lo.set_xlabel("buffer width L_B")
-    ax_lo.set_title("T < T_c: saturation (ln 2 per binary unit)")
+    ax_lo.set_title("T < T_c: saturation\n(ln 2 per binary unit)")
     for ax in axes:
         if ax.has_data():
-            ax.legend(fontsize=7)
+            ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13),
+                      ncol=2, frameon=False)  # fmt: skip
     return fig
 
 
@@ -209,10 +228,10 @@ def flow_figure(results: dict[str, Any]) -> Any:
             colour = f"C{n}"
             f = m["fit"]
             ax.errorbar(flow["temperatures"], f["large"], f["large_err"], fmt="o",
-                        color=colour, label=f"L={L}, {n + 1} steps")  # fmt: skip
+                        color=colour, label=f"L={L}, {_steps(n + 1)}")  # fmt: skip
             ax.errorbar(flow["temperatures_small"], f["small"], f["small_err"],
                         fmt="s", mfc="none", color=colour,
-                        label=f"L={Ls}, {n} steps")  # fmt: skip
+                        label=f"L={Ls}, {_steps(n)}")  # fmt: skip
             ax.plot(f["large_grid"], f["large_fit"], "-", color=colour, lw=1)
             ax.plot(f["small_grid"], f["small_fit"], "--", color=colour, lw=1)
             ax.plot(m["tc"]["value"], m["value"]["value"], "k*", ms=9)
