@@ -188,7 +188,8 @@ def filters_figure(results: dict[str, Any]) -> Any:
             )
             ax.title.set_fontsize(8)
     fig.suptitle(
-        f"learned RSMI filters at L_B = {ref}; asym: distance from the square's "
+        f"learned RSMI filters at L_B = {ref} (unit norm; red > 0 > blue, each panel "
+        "scaled to its largest |weight|)\nasym: distance from the square's "
         "symmetric average; I: I(H : ΣE) of all units, nats",
         fontsize=10,
     )
