@@ -277,8 +277,8 @@ def _add_rsmi_parser(sub: Any) -> None:
     )  # fmt: skip
     size.add_argument(
         "--full", dest="preset", action="store_const", const="full",
-        help="decay on 256x256 lattices up to 4x4 blocks, flow 243 vs 81; 40 min "
-        "of CPU time (1 h 38 min measured at low priority on 2 shared cores)",
+        help="decay on 256x256 lattices up to 4x4 blocks, flow 243 vs 81; from an "
+        "empty data home 15 min on 2 idle cores (28 min of CPU time)",
     )  # fmt: skip
     size.add_argument("--preset", dest="preset", help=argparse.SUPPRESS)
     rs.set_defaults(preset="quick")
