@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.stats import norm
 from sklearn.base import BaseEstimator
 
 from ._counting import as_integral, encode_rows
@@ -30,7 +29,7 @@ from .exceptions import (
     UndersampledWarning,
 )
 from .plugin import _WARN_SAMPLES_PER_STATE, _is_continuous_auto
-from .reliability import FLAG_ADVICE
+from .reliability import FLAG_ADVICE, Z95
 
 __all__ = ["KSG_MAX_DIMS", "METHODS", "MIResult", "choose_estimator", "mutual_info"]
 
@@ -65,7 +64,6 @@ _WARNING_FLAGS = {
     TiedValuesWarning: "tied_values",
     DivergenceWarning: "diverged",
 }
-_Z95 = float(norm.ppf(0.975))
 
 
 class _Inputs(BaseEstimator):
@@ -365,7 +363,7 @@ def _fit(
     flags = _flags(est, caught)
     value, std = float(est.mi_), float(est.mi_std_)
     if method == "plugin":
-        interval = (value - _Z95 * std, value + _Z95 * std)
+        interval = (value - Z95 * std, value + Z95 * std)
     else:
         interval = tuple(float(v) for v in est.mi_ci_)
     return MIResult(

@@ -22,25 +22,20 @@ from ._neural import NEURAL_CONSTRAINTS
 from ._random import check_seed_sequence, seed_int, stream
 from ._validation import to_units, validate_pair
 from .nn.critics import MeanCritic, make_critic
-from .nn.data import HeldOutSplit, PairView
+from .nn.data import HeldOutSplit
 from .nn.net import MINENet
 from .nn.normalization import NORMALIZERS, NormalizedCritic, fit_normalizer
 from .reliability import (
+    Z95,
     bound_limit,
     flag,
     fold_interval,
     lower_bound_interval,
+    mean_std_err,
     warn_flags,
 )
 
 __all__ = ["MINEEstimator"]
-
-
-def _mean_and_se(values: np.ndarray) -> tuple[float, float | None]:
-    """Mean and standard error of per-critic numbers (None from one critic)."""
-    if len(values) < 2:
-        return float(values.mean()), None
-    return float(values.mean()), float(values.std(ddof=1) / np.sqrt(len(values)))
 
 
 class MINEEstimator(BaseEstimator):
@@ -392,17 +387,15 @@ class MINEEstimator(BaseEstimator):
     def _checks(self, X32: np.ndarray, Y32: np.ndarray, half_data: Any) -> dict:
         """Single-critic, half-data and training-row estimates (nats) per fold."""
         net, k = self.net_, self.n_folds
-        train, held = net.get_split_datasets(X32, Y32)
-        single, _ = net.evaluate(held.report, stream="report")  # every critic alone
+        report, on_train = net.check_views(X32, Y32)
+        single, _ = net.evaluate(report, stream="report")  # every critic alone
         first = single[:k]  # critic 0 of each fold, the one the half-data fit mirrors
-        n_rows = min(len(held.report), len(train))
-        on_train = PairView(train.data, train.index[:, :n_rows])
         trained, _ = net.evaluate(on_train, stream="report")
         out = {"single": first, "trained": trained, "gap": trained - single}
         out["half"] = None
         if half_data is not None:
-            _, held_half = half_data.get_split_datasets(X32, Y32)
-            out["half"], _ = half_data.evaluate(held_half.report, stream="report")
+            report_half, _ = half_data.check_views(X32, Y32)
+            out["half"], _ = half_data.evaluate(report_half, stream="report")
             out["half_diverged"] = bool(half_data.diverged_)
         return out
 
@@ -425,12 +418,12 @@ class MINEEstimator(BaseEstimator):
         if len(folds) >= 2:
             mi, se, t = fold_interval(folds)
         else:  # one report part: evaluation noise only
-            mi, se, t = float(folds[0]), float(net.heldout_std_), 1.959964
+            mi, se, t = float(folds[0]), float(net.heldout_std_), Z95
         checks = self._checks(X32, Y32, half_data)
         n_slope = n_slope_se = None
         if checks["half"] is not None:
-            n_slope, n_slope_se = _mean_and_se(checks["single"] - checks["half"])
-        gap_mean, gap_se = _mean_and_se(checks["gap"])
+            n_slope, n_slope_se = mean_std_err(checks["single"] - checks["half"])
+        gap_mean, gap_se = mean_std_err(checks["gap"])
         bound = "infonce" if self.loss == "infonce" else "dv"
         limit = bound_limit(bound, len(X32), int(net.n_negatives))
         diverged = bool(net.diverged_) or bool(checks.get("half_diverged"))

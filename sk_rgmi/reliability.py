@@ -37,12 +37,17 @@ from .exceptions import ReliabilityWarning
 
 __all__ = [
     "FLAG_ADVICE",
+    "Z95",
     "bound_limit",
     "flag",
     "fold_interval",
     "lower_bound_interval",
+    "mean_std_err",
     "warn_flags",
 ]
+
+#: the normal quantile of a two-sided 95% interval, ``norm.ppf(0.975)`` to 7 digits
+Z95 = 1.959964
 
 #: the fraction of the certifiable maximum above which an estimate is flagged
 LIMIT_FRACTION = 0.5
@@ -80,6 +85,24 @@ FLAG_ADVICE: dict[str, str] = {
 }
 
 
+def mean_std_err(values: Sequence[float]) -> tuple[float, float | None]:
+    """Mean and standard error of independent values (None from fewer than 2).
+
+    Examples
+    --------
+    >>> from sk_rgmi.reliability import mean_std_err
+    >>> mean, se = mean_std_err([0.40, 0.42, 0.38, 0.41, 0.39])
+    >>> round(mean, 3), round(se, 4)
+    (0.4, 0.0071)
+    >>> mean_std_err([0.4])
+    (0.4, None)
+    """
+    v = np.asarray(values, dtype=np.float64)
+    if v.size < 2:
+        return float(v.mean()), None
+    return float(v.mean()), float(v.std(ddof=1) / math.sqrt(v.size))
+
+
 def fold_interval(
     values: Sequence[float], level: float = 0.95
 ) -> tuple[float, float, float]:
@@ -97,11 +120,10 @@ def fold_interval(
     >>> round(mean, 3), round(se, 4), round(t, 2)
     (0.4, 0.0071, 2.78)
     """
-    v = np.asarray(values, dtype=np.float64)
-    if v.size < 2:
+    mean, se = mean_std_err(values)
+    if se is None:
         raise ValueError("an interval from folds needs at least 2 folds.")
-    se = float(v.std(ddof=1) / math.sqrt(v.size))
-    return float(v.mean()), se, float(student_t.ppf(0.5 + level / 2, v.size - 1))
+    return mean, se, float(student_t.ppf(0.5 + level / 2, len(values) - 1))
 
 
 def lower_bound_interval(

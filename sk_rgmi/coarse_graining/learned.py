@@ -28,13 +28,13 @@ from ..nn.callbacks import (
     normalize_filters,
 )
 from ..nn.critics import make_critic
-from ..nn.data import HeldOutSplit, PairView
+from ..nn.data import HeldOutSplit
 from ..nn.evaluation import estimate_mi
 from ..nn.layers import CoarseGrainedCritic, LinearCoarse, RelaxedBinaryCoarse
 from ..nn.net import MINENet
 from ..nn.normalization import NORMALIZERS, ZScore, fit_normalizer
 from ..plugin import PluginMIEstimator
-from ..reliability import bound_limit, flag, lower_bound_interval, warn_flags
+from ..reliability import Z95, bound_limit, flag, lower_bound_interval, warn_flags
 from ._common import _plugin_mi, second_block
 
 __all__ = ["MIMaximizingCoarseGrainer"]
@@ -475,10 +475,7 @@ class MIMaximizingCoarseGrainer(
         else:
             # the critic's held-out bound; its shortfall below the truth is
             # estimated as half its excess on training rows (see MINEEstimator)
-            train, held = net.get_split_datasets(
-                X.astype(np.float32), self._mapped_y(Y)
-            )
-            rows = PairView(train.data, train.index[:, : len(held.report)])
+            _, rows = net.check_views(X.astype(np.float32), self._mapped_y(Y))
             on_train, _ = net.evaluate(rows, stream="report")
             mi, se = net.heldout_mi_, net.heldout_std_
             shortfall = float(on_train[0]) - mi
@@ -489,7 +486,7 @@ class MIMaximizingCoarseGrainer(
                 diverged=bool(net.diverged_),
             )
             shortfall /= 2
-        low, high = lower_bound_interval(mi, se, 1.959964, shortfall)
+        low, high = lower_bound_interval(mi, se, Z95, shortfall)
         self.mi_ = float(to_units(mi, self.units))
         self.mi_std_ = float(to_units(se, self.units))
         self.mi_ci_ = (

@@ -105,6 +105,11 @@ def _check_binary(arr: Any, name: str) -> tuple[np.ndarray, bool]:
     return arr.astype(np.int8, copy=False), zero_one
 
 
+def _as_pm1(arr: np.ndarray, zero_one: bool) -> np.ndarray:
+    """Validated int8 spins (:func:`_check_lattices`) as ±1 int8."""
+    return (2 * arr - 1).astype(np.int8) if zero_one else arr
+
+
 def _check_lattices(
     arr: Any, *, name: str = "lattices", square: bool = False, allow_2d: bool = False
 ) -> tuple[np.ndarray, bool]:

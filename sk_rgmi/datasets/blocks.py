@@ -104,6 +104,11 @@ default=None
     total = arr.sum(axis=1, dtype=np.int64)
     excess = 2 * total - arr.shape[1] if zero_one else total
     up = _majority_up(excess, arr[:, 0], tie_break, generator(random_state, "ties"))
+    return _spins_from_up(up, zero_one)
+
+
+def _spins_from_up(up: np.ndarray, zero_one: bool) -> np.ndarray:
+    """Boolean "spin up" as int8 spins in the requested encoding (0/1 or ±1)."""
     return np.where(up, 1, 0 if zero_one else -1).astype(np.int8)
 
 
@@ -149,7 +154,7 @@ def _coarse_step(
     total = _block_sums(arr, factor, np.int16 if 2 * m < 2**15 else np.int64)
     excess = 2 * total - m if zero_one else total
     up = _majority_up(excess, arr[:, ::factor, ::factor], tie_break, rng)
-    return np.where(up, 1, 0 if zero_one else -1).astype(np.int8)
+    return _spins_from_up(up, zero_one)
 
 
 def _check_block_args(rule: str, tie_break: str, factor: Any) -> int:

@@ -141,6 +141,11 @@ class _Progress:
         self._bar, self._lock, self._done = None, threading.Lock(), 0
 
 
+def _chain_counts(n_samples: int, n_chains: int) -> list[int]:
+    """Records per chain: ``n_samples`` split as evenly as possible, in chain order."""
+    return [n_samples // n_chains + (c < n_samples % n_chains) for c in range(n_chains)]
+
+
 def _run_chain(
     seed_seq: np.random.SeedSequence,
     n_samples: int,
@@ -434,9 +439,7 @@ size // 3**majority_rounds), dtype int8
     if n_chains > n_samples:
         raise ValueError(f"n_chains={n_chains} exceeds n_samples={n_samples}.")
     seeds = stream(check_seed_sequence(random_state), "chains").spawn(n_chains)
-    counts = [
-        n_samples // n_chains + (c < n_samples % n_chains) for c in range(n_chains)
-    ]
+    counts = _chain_counts(n_samples, n_chains)
     if verbose:
         n_workers = effective_n_jobs(n_jobs)
         cpu, wall = _estimated_seconds(

@@ -270,11 +270,11 @@ class HeldOutSplit:
             folds = [perm[:n_report]]
         else:
             folds = np.array_split(perm, self.n_folds)
+        outside = [np.setdiff1d(perm, fold, assume_unique=True) for fold in folds]
         train, select, report = [], [], []
         for m in range(self.n_members):
             k = m % self.n_folds
-            rest = np.setdiff1d(perm, folds[k], assume_unique=True)
-            rest = rest[rng.permutation(len(rest))]
+            rest = outside[k][rng.permutation(len(outside[k]))]
             select.append(rest[:n_sel])
             train.append(rest[n_sel : n_sel + n_train])
             report.append(folds[k][:n_report])

@@ -529,6 +529,18 @@ class MINENet(NeuralNet):
                 groups=groups,
             )
 
+    def check_views(self, X: Any, y: Any) -> tuple[PairView, PairView]:
+        """Each critic's report rows, and as many of its own training rows.
+
+        The fit's own split (``train_split`` is seeded). Scoring the critics on
+        both with :meth:`evaluate` shows how much their training rows flatter them:
+        the train/held-out gap behind the reliability checks
+        (:mod:`sk_rgmi.reliability`).
+        """
+        train, held = self.get_split_datasets(X, y)
+        n_rows = min(len(held.report), len(train))
+        return held.report, PairView(train.data, train.index[:, :n_rows])
+
     def estimate(
         self,
         X: Any,

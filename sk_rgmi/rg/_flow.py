@@ -18,8 +18,8 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._random import check_seed_sequence, generator, seed_int, stream
-from ..datasets._checks import _check_int, _check_lattices
-from ..datasets.blocks import _TIE_BREAKS, _majority_up
+from ..datasets._checks import _as_pm1, _check_int, _check_lattices
+from ..datasets.blocks import _TIE_BREAKS, _majority_up, _spins_from_up
 
 __all__ = ["RSMIFlow", "apply_coarse_grainer"]
 
@@ -34,16 +34,6 @@ def _check_divisible(shape: tuple[int, ...], factor: int, what: str) -> None:
             f"{what}: lattice size {h}x{w} is not divisible by the block factor "
             f"{factor}."
         )
-
-
-def _as_pm1(arr: np.ndarray, zero_one: bool) -> np.ndarray:
-    """Validated int8 spins as ±1 int8."""
-    return (2 * arr - 1).astype(np.int8) if zero_one else arr
-
-
-def _encode(up: np.ndarray, zero_one: bool) -> np.ndarray:
-    """Boolean "spin up" as int8 in the requested encoding (0/1 or ±1)."""
-    return np.where(up, 1, 0 if zero_one else -1).astype(np.int8)
 
 
 def _threshold_step(
@@ -143,7 +133,7 @@ def apply_coarse_grainer(lattices: Any, coarse_grainer: Any, factor: int) -> np.
                 f"to be used as coarse spins, got values {sorted(values)[:6]}; a "
                 "continuous coarse variable is not a spin."
             )
-        out[start : start + part.shape[0]] = _encode(part > 0, zero_one)
+        out[start : start + part.shape[0]] = _spins_from_up(part > 0, zero_one)
     coarse = out.reshape(n, hb, wb)
     return coarse[0] if squeeze else coarse
 
@@ -348,7 +338,7 @@ class RSMIFlow(TransformerMixin, BaseEstimator):
         up = _threshold_step(
             spins, self.filters_[k], b, self.factor, self.tie_break, rng
         )
-        return _encode(up, False)
+        return _spins_from_up(up, False)
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X: Any, y: Any = None) -> RSMIFlow:

@@ -27,7 +27,7 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from .._random import generator
-from ..datasets._checks import _check_int, _check_lattices
+from ..datasets._checks import _as_pm1, _check_int, _check_lattices
 from ..exceptions import ReliabilityWarning
 
 __all__ = [
@@ -68,8 +68,7 @@ def lattice_observables(lattices: Any) -> Bunch:
     >>> obs.magnetization.tolist(), obs.nn_correlation.tolist()
     ([1.0, 0.0], [1.0, 0.0])
     """
-    arr, zero_one = _check_lattices(lattices, allow_2d=True)
-    s = (2 * arr - 1).astype(np.int8) if zero_one else arr
+    s = _as_pm1(*_check_lattices(lattices, allow_2d=True))
     m = s.mean(axis=(1, 2), dtype=np.float64)
     right = (s * np.roll(s, -1, axis=2)).mean(axis=(1, 2), dtype=np.float64)
     down = (s * np.roll(s, -1, axis=1)).mean(axis=(1, 2), dtype=np.float64)
@@ -104,11 +103,14 @@ def binder_cumulant(magnetization: Any, axis: int = -1) -> np.ndarray | float:
     m = np.asarray(magnetization, dtype=np.float64)
     if m.size == 0:
         raise ValueError("magnetization is empty.")
-    m2 = np.mean(m**2, axis=axis)
-    m4 = np.mean(m**4, axis=axis)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        u = 1.0 - m4 / (3.0 * m2**2)
+    u = _u4(np.mean(m**2, axis=axis), np.mean(m**4, axis=axis))
     return float(u) if np.ndim(u) == 0 else u
+
+
+def _u4(m2: Any, m4: Any) -> Any:
+    """``1 - <m⁴> / (3 <m²>²)`` from the moments (NaN where ``<m²> = 0``)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return 1.0 - m4 / (3.0 * m2**2)
 
 
 # --------------------------------------------------------------------- crossings
@@ -297,8 +299,7 @@ def _statistic(sums: np.ndarray, statistic: str) -> np.ndarray:
     n = sums[..., 0]
     if statistic == "mean":
         return sums[..., 1] / n
-    m2, m4 = sums[..., 1] / n, sums[..., 2] / n
-    return 1.0 - m4 / (3.0 * m2**2)
+    return _u4(sums[..., 1] / n, sums[..., 2] / n)
 
 
 def _curve(
@@ -339,9 +340,14 @@ def _fitted(crossing: Bunch, curve: str, x: np.ndarray) -> np.ndarray:
     return _poly(coef, ((x - crossing.center) / crossing.scale)[:, None])[:, 0]
 
 
-def _nu(slope_a: np.ndarray, slope_b: np.ndarray, factor: int) -> np.ndarray:
+def _slope_ratio(slope_a: Any, slope_b: Any) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = slope_a / slope_b
+        return np.asarray(slope_a, dtype=np.float64) / slope_b
+
+
+def _nu(ratio: np.ndarray, factor: int) -> np.ndarray:
+    """``ν = ln b / ln(ratio)`` where the slope ratio exceeds 1, else NaN."""
+    with np.errstate(divide="ignore", invalid="ignore"):
         nu = math.log(factor) / np.log(ratio)
     return np.where((ratio > 1) & np.isfinite(nu), nu, np.nan)
 
@@ -469,12 +475,9 @@ def mcrg_matching(
     kw = {"x_b": ts, "degree": degree, "sigma_a": sa, "sigma_b": sb}
     point = find_crossing(t, ya, yb, **kw)
     boot = find_crossing(t, ba, bb, **kw)
-    nu_point = float(
-        _nu(np.array([point.slope_a]), np.array([point.slope_b]), factor)[0]
-    )
-    nu_boot = _nu(boot.slope_a, boot.slope_b, factor)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio_boot = boot.slope_a / boot.slope_b
+    nu_point = float(_nu(_slope_ratio([point.slope_a], point.slope_b), factor)[0])
+    ratio_boot = _slope_ratio(boot.slope_a, boot.slope_b)
+    nu_boot = _nu(ratio_boot, factor)
     failed = ~np.isfinite(boot.x) | ~np.isfinite(nu_boot)
     n_failed = int(failed.sum())
     if not (t.min() <= point.x <= t.max()) or n_failed > 0.05 * n_bootstrap:

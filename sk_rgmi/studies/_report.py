@@ -164,12 +164,17 @@ def write_results(
         writer.writeheader()
         writer.writerows(rows)
     if figure is not None:
-        import matplotlib.pyplot as plt
-
-        fig = figure(results)
         paths["figure"] = out / figure_name
-        try:
-            fig.savefig(paths["figure"], dpi=120, bbox_inches="tight")
-        finally:
-            plt.close(fig)
+        save_figure(figure(results), paths["figure"], dpi=120)
     return paths
+
+
+def save_figure(fig: Any, path: Path, dpi: int) -> None:
+    """Save a study's figure (tight bounding box: captions below the axes) and
+    close it."""
+    import matplotlib.pyplot as plt
+
+    try:
+        fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    finally:
+        plt.close(fig)

@@ -25,6 +25,8 @@ import numpy as np
 
 from .._random import stream
 from ..datasets._base import _load_cached, _save_npy_atomically, get_data_home
+from ..datasets._checks import _as_pm1
+from ..datasets.ising import SAMPLES_PER_CHAIN, _chain_counts
 
 __all__ = ["cached_lattices", "cached_scan", "load_array", "save_array"]
 
@@ -73,11 +75,8 @@ def cached_lattices(
             random_state=stream(stream(seed, "chains"), name),
         )  # fmt: skip
         _save_npy_atomically(path, data)
-    counts = [
-        n_lattices // n_chains + (c < n_lattices % n_chains) for c in range(n_chains)
-    ]
-    chains = np.repeat(np.arange(n_chains), counts)
-    return (2 * data - 1).astype(np.int8), chains
+    chains = np.repeat(np.arange(n_chains), _chain_counts(n_lattices, n_chains))
+    return _as_pm1(data, True), chains
 
 
 def load_array(path: Path, shape: tuple[int, ...]) -> np.ndarray | None:
@@ -128,7 +127,8 @@ def cached_scan(
 
     names = sorted(flows)
     n_cols = 3 + 2 * len(names) * n_steps
-    per_chunk = max(50, (_CHUNK_SITES // (size * size)) // 50 * 50)
+    per_chunk = max(1, _CHUNK_SITES // (size * size) // SAMPLES_PER_CHAIN)
+    per_chunk *= SAMPLES_PER_CHAIN  # whole chains of the sampler's default length
     out = []
     for temperature in temperatures:
         name = (
@@ -143,7 +143,7 @@ def cached_scan(
                 n_chunk = min(per_chunk, n_configs - c0)
                 x, obs = sample_ising(
                     n_chunk, size, temperature, spins="pm1", n_jobs=n_jobs,
-                    n_chains=math.ceil(n_chunk / 50), return_observables=True,
+                    return_observables=True,  # chains of SAMPLES_PER_CHAIN records
                     random_state=stream(stream(seed, "chains"), f"{name}-{c0}"),
                 )  # fmt: skip
                 cols = [obs.chain + c0, obs.energy, obs.magnetization]

@@ -30,12 +30,19 @@ from typing import Any
 
 import numpy as np
 
+from .._counting import encode_rows, mi_from_contingency
 from .._random import seed_int, stream
 from ..datasets.exact import T_C
+from ..reliability import Z95, fold_interval
 
-__all__ = ["BlockSpec", "decay_fits", "grouped_count_mi", "measure_point"]
+__all__ = [
+    "BlockSpec",
+    "decay_fits",
+    "grouped_count_mi",
+    "is_critical",
+    "measure_point",
+]
 
-_Z95 = 1.959964
 _LN2 = math.log(2.0)
 
 
@@ -61,12 +68,16 @@ class BlockSpec:
     temperatures: tuple[float, ...] | None = None
 
 
-def _codes(A: np.ndarray) -> np.ndarray:
-    """Integer code of each row of a discrete array (or of a 1-D array)."""
-    A = np.asarray(A)
-    if A.ndim == 1:
-        return np.unique(A, return_inverse=True)[1]
-    return np.unique(A, axis=0, return_inverse=True)[1].ravel()
+def is_critical(temperature: float) -> bool:
+    """Whether a study temperature is T_c (a power-law decay is fitted there)."""
+    return abs(temperature - T_C) < 1e-9
+
+
+def _jackknife_std(loo: np.ndarray) -> float:
+    """Jackknife standard error of leave-one-group-out values ``θ_g``:
+    ``sqrt((G - 1) / G Σ (θ_g - mean θ)²)``."""
+    g = loo.size
+    return math.sqrt((g - 1) / g * float(((loo - loo.mean()) ** 2).sum()))
 
 
 def grouped_count_mi(a: Any, b: Any, groups: Any) -> dict[str, Any]:
@@ -102,10 +113,7 @@ def grouped_count_mi(a: Any, b: Any, groups: Any) -> dict[str, Any]:
     >>> bool(res["low"] < 0.3681 < res["high"])
     True
     """
-    from .._counting import mi_from_contingency
-
-    ca, cb, cg = _codes(a), _codes(b), _codes(groups)
-    ka, kb, n_groups = int(ca.max()) + 1, int(cb.max()) + 1, int(cg.max()) + 1
+    (ca, ka), (cb, kb), (cg, n_groups) = (encode_rows(v) for v in (a, b, groups))
     if n_groups < 2:
         raise ValueError("a grouped jackknife needs at least two groups.")
     flat = (cg * ka + ca) * kb + cb
@@ -115,12 +123,12 @@ def grouped_count_mi(a: Any, b: Any, groups: Any) -> dict[str, Any]:
     loo = np.asarray(mi_from_contingency(total[None] - tables), dtype=float)
     mean = loo.mean()
     mi = n_groups * theta - (n_groups - 1) * mean
-    std = math.sqrt((n_groups - 1) / n_groups * float(((loo - mean) ** 2).sum()))
+    std = _jackknife_std(loo)
     return {
         "mi": float(mi),
         "std": std,
-        "low": float(mi - _Z95 * std),
-        "high": float(mi + _Z95 * std),
+        "low": float(mi - Z95 * std),
+        "high": float(mi + Z95 * std),
         "plugin": theta,
         "loo": loo,
     }
@@ -137,28 +145,22 @@ def _neural(
     n_groups: int,
 ) -> dict[str, float]:
     """MINE fitted on training windows, scored on held-out ones (batch means)."""
-    from scipy import stats
-
     from ..mine import MINEEstimator
 
     est = MINEEstimator(device="cpu", random_state=seed, **params).fit(X_tr, Y_tr)
     value = float(est.score(X_ev, Y_ev))
     # batch means: held-out chains split into n_groups sets, one score each
-    sets = _codes(groups_ev) % n_groups
+    sets = encode_rows(groups_ev)[0] % n_groups
     scores = [
         float(est.score(X_ev[sets == j], Y_ev[sets == j]))
         for j in range(n_groups)
         if (sets == j).sum() >= 50
     ]
-    k = len(scores)
-    half = (
-        stats.t.ppf(0.975, k - 1) * np.std(scores, ddof=1) / math.sqrt(k)
-        if k >= 2
-        else math.nan
-    )
-    ci = getattr(est, "mi_ci_", None)
-    if ci is None:
-        ci = (est.mi_ - _Z95 * est.mi_std_, est.mi_ + _Z95 * est.mi_std_)
+    half = math.nan
+    if len(scores) >= 2:
+        _, se, t = fold_interval(scores)
+        half = t * se
+    ci = est.mi_ci_
     return {
         "value": value,
         "low": value - half,
@@ -242,7 +244,6 @@ def measure_point(
         "d4_asymmetry": [filter_symmetry(w, h) for w in cg.components_],
         "flip_asymmetry": float(np.mean(np.any(H_ev != H_sym, axis=1))),
         "coarse_grainer_mi": float(cg.mi_),
-        "n_windows": int(n_windows),
     }
     if h * h <= 4:  # 16 fine states: countable against the shell sum
         out["fine_count"] = grouped_count_mi(V_ev, s_ev, groups)
@@ -257,7 +258,6 @@ def measure_point(
             seed_int(fit_seeds, "mine-v", bits=32), n_neural_groups,
         )  # fmt: skip
     out["seconds"] = time.perf_counter() - t0
-    out["temperature"] = float(temperature)
     return out
 
 
@@ -265,11 +265,10 @@ def measure_point(
 def _interval(value: float, jack: np.ndarray) -> dict[str, float]:
     """``value`` with a 95 % interval from leave-one-group-out values."""
     jack = jack[np.isfinite(jack)]
-    g = jack.size
-    if g < 2 or not math.isfinite(value):
+    if jack.size < 2 or not math.isfinite(value):
         return {"value": value, "low": math.nan, "high": math.nan}
-    std = math.sqrt((g - 1) / g * float(((jack - jack.mean()) ** 2).sum()))
-    return {"value": value, "low": value - _Z95 * std, "high": value + _Z95 * std}
+    std = _jackknife_std(jack)
+    return {"value": value, "low": value - Z95 * std, "high": value + Z95 * std}
 
 
 def _slope(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -330,7 +329,7 @@ def decay_fits(
     loo = np.asarray(loo, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         weight = np.where(mi > 0, (mi / std) ** 2, 0.0)
-    if abs(temperature - T_C) < 1e-9:
+    if is_critical(temperature):
         ok = mi > 0
         r = x + r0
         if ok.sum() < 3:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..datasets.exact import T_C
+from ._rsmi_decay import is_critical
 
 __all__ = ["decay_figure", "filters_figure", "flow_figure", "make_figures"]
 
@@ -17,10 +18,6 @@ _LN2 = math.log(2.0)
 def _steps(n: int) -> str:
     """Legend text for ``n`` RG steps: "no RG step", "1 RG step", "2 RG steps"."""
     return "no RG step" if n == 0 else f"{n} RG step{'s' if n > 1 else ''}"
-
-
-def _is_tc(t: float) -> bool:
-    return abs(t - T_C) < 1e-9
 
 
 def _label(entry: dict[str, Any]) -> str:
@@ -73,11 +70,9 @@ def decay_figure(results: dict[str, Any]) -> Any:
         lab = _label(entry)
         y = np.asarray(entry["mi"], dtype=float)
         fit = entry["fit"]
-        if _is_tc(t):
+        if is_critical(t):
             colour = colour_for(ax_c)
-            r = b + fit.get(
-                "r0", entry["visible"][0] / 2 + entry["environment_width"] / 2
-            )
+            r = b + fit["r0"]
             p = fit["exponent"]["value"] if fit.get("exponent") else None
             label = f"H, {lab}" + (f": fit R^-{p:.3f}" if p else "")
             _errorbar(ax_c, r, entry, "mi", fmt="o", color=colour, label=label)
@@ -253,7 +248,7 @@ def flow_figure(results: dict[str, Any]) -> Any:
     flow = results.get("flow")
     if flow and flow.get("filters"):
         w = np.asarray(flow["filters"], dtype=float)
-        b = round(math.sqrt(w.shape[1]))
+        b = flow["factor"]
         axes[2].set_axis_off()
         inner = [
             axes[2].inset_axes([k / len(w), 0.2, 0.9 / len(w), 0.6])

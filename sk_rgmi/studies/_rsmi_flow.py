@@ -22,7 +22,6 @@ from tqdm.auto import tqdm
 
 from .._random import check_seed_sequence, stream
 from ..datasets import block_spin_flow
-from ..datasets.exact import T_C
 from ..rg import RSMIFlow, mcrg_matching
 from ._rsmi_data import (
     cached_lattices,
@@ -329,7 +328,7 @@ def run_flow(
         record["seconds"] = round(time.perf_counter() - t0, 2)
         stages_out.append(record)
     bar.close()
-    return {"factor": b, "exact_tc": T_C, "stages": stages_out}
+    return {"stages": stages_out}
 
 
 def _flows(flow: RSMIFlow | None, steps: int, factor: int) -> dict[str, Callable]:

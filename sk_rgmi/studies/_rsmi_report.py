@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ._report import save_figure
 from ._rsmi_figures import make_figures
 
 __all__ = ["format_summary", "write_outputs"]
@@ -110,15 +111,14 @@ def write_outputs(
         writer.writeheader()
         writer.writerows(_csv_rows(results))
     if figures:
-        import matplotlib.pyplot as plt
-
         for name, fig in make_figures(results).items():
             paths[name.removesuffix(".png")] = out / name
-            try:
-                fig.savefig(out / name, dpi=110, bbox_inches="tight")
-            finally:
-                plt.close(fig)
+            save_figure(fig, out / name, dpi=110)
     return paths
+
+
+def _or_nan(value: float | None) -> float:
+    return math.nan if value is None else value
 
 
 def format_summary(results: dict[str, Any]) -> str:
@@ -162,6 +162,6 @@ def format_summary(results: dict[str, Any]) -> str:
             p = f["plateau"]
             lines.append(
                 f"{head}: plateau {p['value']:.4f} [{p['low']:.4f}, {p['high']:.4f}]"
-                f", I(H : sign M) = {f['sign_mi'] or math.nan:.4f}, ln 2 = 0.6931"
+                f", I(H : sign M) = {_or_nan(f['sign_mi']):.4f}, ln 2 = 0.6931"
             )
     return "\n".join(lines)

@@ -385,13 +385,15 @@ def _run_decay(
 
 
 # ------------------------------------------------------------------ the study
-def _flow_view(stage: dict[str, Any], rule: str, primary: int) -> dict[str, Any]:
+def _flow_view(
+    stage: dict[str, Any], rule: str, primary: int, factor: int
+) -> dict[str, Any]:
     rules = stage["rules"][rule]
     m = rules["matching"][primary]
     view = {
         "size": stage["size"],
         "small_size": stage["small_size"],
-        "factor": None,
+        "factor": factor,
         "primary_step": primary,
         "temperatures": stage["temperatures"],
         "temperatures_small": stage["temperatures_small"],
@@ -504,10 +506,8 @@ def run_study(
             say=say,
         )  # fmt: skip
         final = flow["stages"][-1]
-        learned = _flow_view(final, "rsmi", preset.primary_step)
-        learned["factor"] = preset.factor
-        majority = _flow_view(final, "majority", preset.primary_step)
-        majority["factor"] = preset.factor
+        learned = _flow_view(final, "rsmi", preset.primary_step, preset.factor)
+        majority = _flow_view(final, "majority", preset.primary_step, preset.factor)
         results.update(
             tc=learned["tc"],
             nu=learned["nu"],
