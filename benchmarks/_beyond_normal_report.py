@@ -153,7 +153,6 @@ def _summary(
             if rivals:
                 wins.append(abs(c.rel) < min(rivals))
         out["beats"] = float(np.mean(wins)) if wins else math.nan
-        out["beats_n"] = len(wins)
     return out
 
 

@@ -118,7 +118,14 @@ def parse_spec(text: str) -> Spec:
 
 # ------------------------------------------------------------------ threads
 def limit_threads(n_threads: int) -> None:
-    """Limit BLAS/OpenMP/XLA/numba threads; call before numpy, jax or torch load."""
+    """Limit BLAS/OpenMP/XLA/numba threads.
+
+    The environment variables act on libraries loaded later (jax, numba, torch);
+    threadpoolctl limits the BLAS/OpenMP pools already loaded (this module imports
+    numpy, so numpy's BLAS is one of them).
+    """
+    from threadpoolctl import threadpool_limits
+
     for var in (
         "OMP_NUM_THREADS",
         "OPENBLAS_NUM_THREADS",
@@ -131,6 +138,7 @@ def limit_threads(n_threads: int) -> None:
             "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
         )
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
+    threadpool_limits(limits=n_threads)
 
 
 # ------------------------------------------------------------------ tasks
@@ -178,11 +186,9 @@ def list_tasks(filters: list[str] | None = None) -> list[TaskInfo]:
     ]
 
 
-def load_sample(
-    task_id: str, seed: int, n_total: int, cache_dir: Path | None = None
-) -> tuple[np.ndarray, np.ndarray]:
+def load_sample(task_id: str, seed: int, n_total: int) -> tuple[np.ndarray, np.ndarray]:
     """``task.sample(n_total, seed)`` as float64 arrays, cached as .npz."""
-    cache_dir = cache_dir or RESULTS_DIR / "cache"
+    cache_dir = RESULTS_DIR / "cache"
     path = cache_dir / f"{task_id}-n{n_total}-s{seed}.npz"
     if path.exists():
         with np.load(path) as data:
@@ -300,9 +306,6 @@ def _diagnostic_flags(diagnostics: Any) -> list[str] | None:
     if not isinstance(diagnostics, dict):
         return None
     flags = diagnostics.get("flags")
-    if flags is None:
-        lists = [v for v in diagnostics.values() if isinstance(v, list | tuple)]
-        flags = lists[0] if len(lists) == 1 else None
     return None if flags is None else [str(f) for f in flags]
 
 

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
@@ -139,6 +138,8 @@ def crossover(results: Path, estimators: list[str]) -> None:
         e = r["estimator"]
         if e not in hashes or r.get("params_hash") != hashes[e]:
             continue  # other estimators, or results of other defaults
+        if r.get("n_fit", 5000) != 5000:
+            continue  # the crossover is measured at 5,000 samples
         t = tasks[r["task"]]
         d = t.dim_x + t.dim_y
         n_tasks[d].add(t.task_id)
@@ -180,7 +181,10 @@ def crossover(results: Path, estimators: list[str]) -> None:
 
 
 def ising(args: argparse.Namespace) -> None:
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import _beyond_normal_tasks as bn
+
+    bn.limit_threads(1)
     import numpy as np
     import torch
 
@@ -188,6 +192,7 @@ def ising(args: argparse.Namespace) -> None:
     from sk_rgmi import KSGEstimator, MINEEstimator, PluginMIEstimator
     from sk_rgmi.auto import choose_estimator
     from sk_rgmi.datasets import load_critical_ising, sample_block_pairs
+    from sk_rgmi.reliability import Z95
 
     lattices = load_critical_ising(
         n_configs=args.n_configs,
@@ -225,7 +230,7 @@ def ising(args: argparse.Namespace) -> None:
                     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
                 ci = getattr(est, "mi_ci_", None)
                 if ci is None:  # plug-in: normal interval from the jackknife
-                    ci = (est.mi_ - 1.96 * est.mi_std_, est.mi_ + 1.96 * est.mi_std_)
+                    ci = (est.mi_ - Z95 * est.mi_std_, est.mi_ + Z95 * est.mi_std_)
                 row = {
                     "n": n,
                     "seed": seed,

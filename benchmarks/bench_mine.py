@@ -48,7 +48,6 @@ import argparse
 import math
 import os
 import time
-import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -57,6 +56,7 @@ from skorch.callbacks import Callback
 from torch.utils.data import DataLoader, Dataset
 
 from sk_rgmi import MINEEstimator, PluginMIEstimator
+from sk_rgmi._counting import mi_from_contingency
 from sk_rgmi.datasets import T_C, make_gaussian_pairs, sample_block_pairs, sample_ising
 from sk_rgmi.nn import ConcatCritic, HeldOutSplit, MINENet, make_critic
 from sk_rgmi.nn import mine as mine_bound
@@ -88,15 +88,6 @@ def machine_state(label: str) -> None:
 def clocks() -> np.ndarray:
     """(CPU seconds of this process, wall seconds) now."""
     return np.array([time.process_time(), time.perf_counter()])
-
-
-def fit_quietly(est: MINEEstimator, x: np.ndarray, y: np.ndarray) -> MINEEstimator:
-    """``est.fit(x, y)`` without numpy's warnings about the standard error of a
-    single value (a fit with one critic computes one; these measurements do not
-    use it)."""
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "Degrees of freedom", RuntimeWarning)
-        return est.fit(x, y)
 
 
 def rotated(names: list[str], r: int) -> list[str]:
@@ -151,7 +142,7 @@ class CriticalBlocks:
         x_all, y_all = self._all_pairs(self.lattices)
         self.mi = float(PluginMIEstimator(correction="none").fit(x_all, y_all).mi_)
         joint = self._table(self.lattices)
-        self.mi_table = _table_mi(joint)  # the same number: a check of the table
+        self.mi_table = float(mi_from_contingency(joint))  # a check of the table
         self.joint = torch.from_numpy(joint.ravel())
         product = np.outer(joint.sum(1), joint.sum(0))
         self.log_product = torch.from_numpy(np.log(product).ravel())
@@ -160,9 +151,9 @@ class CriticalBlocks:
         self.x_states = np.repeat(bits, 16, axis=0)  # row i * 16 + j: (x_i, y_j)
         self.y_states = np.tile(bits, (16, 1))
         half = n_lattices // 2
-        self.half_difference = _table_mi(self._table(self.lattices[:half])) - _table_mi(
-            self._table(self.lattices[half:])
-        )
+        self.half_difference = mi_from_contingency(
+            self._table(self.lattices[:half])
+        ) - mi_from_contingency(self._table(self.lattices[half:]))
 
     @staticmethod
     def _all_pairs(lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -203,12 +194,6 @@ class CriticalBlocks:
         t = t.reshape(-1, n_folds, t.shape[-1]).mean(0)
         bound = (t * self.joint).sum(1) - torch.logsumexp(t + self.log_product, 1)
         return (self.mi - float(bound.mean())) / self.mi
-
-
-def _table_mi(joint: np.ndarray) -> float:
-    px, py = joint.sum(1), joint.sum(0)
-    nz = joint > 0
-    return float((joint[nz] * np.log(joint[nz] / np.outer(px, py)[nz])).sum())
 
 
 # ------------------------------------------------------------------ loops
@@ -423,7 +408,7 @@ class _Stop(Exception):
 class Tracker:
     """Held-out error after every optimizer step, against a clock that leaves
     the error evaluations out. ``hit_``: (CPU s, wall s, steps) at the first
-    error <= TARGET; ``stop()`` says when training may stop."""
+    error <= TARGET; :meth:`record` returns whether training may stop."""
 
     def __init__(self, budget_cpu: float, stop_at_hit: bool) -> None:
         self.budget_cpu, self.stop_at_hit = budget_cpu, stop_at_hit
@@ -498,7 +483,7 @@ def _fit_estimator(params, x, y, blocks, tracker, seed):
     est.set_params(callbacks=[("tracker", TrackerCallback(tracker, est, blocks))])
     tracker.start = clocks()
     try:
-        fit_quietly(est, x, y)
+        est.fit(x, y)
     except _Stop:
         return None
     return est
@@ -562,11 +547,11 @@ def time_to_accuracy(
             )
         print(line)
     if complete:
-        _complete_round(n, blocks, budget, per_sample, n_train)
+        _complete_round(n, blocks, per_sample, n_train)
     machine_state("accuracy: end")
 
 
-def _complete_round(n, blocks, budget, per_sample, n_train) -> None:
+def _complete_round(n, blocks, per_sample, n_train) -> None:
     print(
         "one round to the end of fit (the time a user waits; error evaluations "
         "not timed):"
@@ -621,7 +606,7 @@ def throughput(rounds: int, n: int, epochs_for: dict[int, int], lattices) -> Non
 
     def estimator(bs: int, epochs: int, seed: int) -> None:
         params = {**NOTEBOOK, "batch_size": bs, "max_epochs": epochs}
-        fit_quietly(MINEEstimator(device="cpu", random_state=seed, **params), x, y)
+        MINEEstimator(device="cpu", random_state=seed, **params).fit(x, y)
 
     runs = {
         "MINEEstimator": estimator,
@@ -640,8 +625,10 @@ def throughput(rounds: int, n: int, epochs_for: dict[int, int], lattices) -> Non
             for name in rotated(list(runs), r):
                 start = clocks()
                 runs[name](bs, epochs, r)
-                used = (n_train // bs) * bs * epochs  # whole batches (drop_last)
-                rates[name].append(used / (clocks() - start))
+                # rows trained on: whole batches for the loops that drop the last
+                # partial one, every row for the notebook's DataLoader (keeps it)
+                per_epoch = n_train if name == "notebook loop" else n_train // bs * bs
+                rates[name].append(per_epoch * epochs / (clocks() - start))
         print(
             f"batch {bs} ({epochs} epochs): samples/s (CPU, median over rounds), "
             "per-round ratios median [range] (CPU / wall)"

@@ -298,6 +298,15 @@ def _add_rsmi_parser(sub: Any) -> None:
     rs.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
 
 
+def _say(msg: str) -> None:
+    """A study's progress line, on stderr."""
+    print(f"[sk-rgmi] {msg}", file=sys.stderr, flush=True)
+
+
+def _silent(msg: str) -> None:
+    """``--quiet``: no progress lines."""
+
+
 def _cmd_rsmi(args: argparse.Namespace) -> int:
     from .studies import rsmi
 
@@ -310,13 +319,9 @@ def _cmd_rsmi(args: argparse.Namespace) -> int:
         raise CLIError(f"--out {str(out)!r} exists and is not a folder")
     verbose = 0 if args.quiet else 1
 
-    def say(msg: str) -> None:
-        if verbose:
-            print(f"[sk-rgmi] {msg}", file=sys.stderr, flush=True)
-
     results = rsmi.run_study(
         args.preset, seed=args.seed, n_jobs=args.n_jobs, data_home=args.data_home,
-        verbose=verbose, progress=say,
+        verbose=verbose, progress=_say if verbose else _silent,
     )  # fmt: skip
     paths = rsmi.write_outputs(results, out, figures=not args.no_figure)
     print(rsmi.format_summary(results))
@@ -359,10 +364,6 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     _check_device(args.device)
     verbose = 0 if args.quiet else 1
 
-    def say(msg: str) -> None:
-        if verbose:
-            print(f"[sk-rgmi] {msg}", file=sys.stderr, flush=True)
-
     results = notebook.run_study(
         preset,
         seed=args.seed,
@@ -370,7 +371,7 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
         n_jobs=args.n_jobs,
         data_home=args.data_home,
         verbose=verbose,
-        progress=say,
+        progress=_say if verbose else _silent,
     )
     paths = write_results(
         results,

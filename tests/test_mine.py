@@ -99,10 +99,11 @@ def test_heavy_tailed_marginals_do_not_change_the_estimate() -> None:
     # sinh(2.5 x) per feature is invertible, so MI stays 0.5 nats, but the tails are
     # exponential. The default quantile normalisation maps both versions to nearly
     # the same scores (same ranks; the maps interpolate between 1000 knots), so
-    # the fits must agree to well within the estimate's noise (0.01 nats); the
-    # plain fit lies within the tolerance of the Gaussian tests (mean ± 5 sd of
-    # 12 seeds: -0.055..0.046). (With normalize="zscore" the heavy version gave
-    # -0.50 ± 0.16 nats in the first round.)
+    # the fits must agree to well within the estimate's noise (0.01 nats). The
+    # plain fit's held-out error with these settings, over 12 seeds of data and
+    # model: -0.0116 ± 0.0133 nats (mean ± sd); the bounds are mean ± 5 sd. (With
+    # normalize="zscore" the heavy version gave -0.50 ± 0.16 nats in the first
+    # round.)
     def heavy(a):
         return np.sinh(2.5 * a)
 
@@ -111,7 +112,7 @@ def test_heavy_tailed_marginals_do_not_change_the_estimate() -> None:
     est = MINEEstimator(**NOTEBOOK, random_state=0).fit(heavy(x), heavy(y))
     plain = MINEEstimator(**NOTEBOOK, random_state=0).fit(x, y)
     err = plain.score(xt, yt) - 0.5
-    assert -0.055 < err < 0.046
+    assert -0.078 < err < 0.055
     assert est.score(heavy(xt), heavy(yt)) == pytest.approx(
         plain.score(xt, yt), abs=0.01
     )
@@ -133,12 +134,14 @@ def test_heavy_tailed_marginals_do_not_change_the_estimate() -> None:
 def test_gaussian_accuracy_grid(d, mi) -> None:
     # Held-out error of the defaults, N = 5000 fit / 5000 held out. The DV estimate
     # is a lower bound whose held-out shortfall grows with d and MI (finite data,
-    # finite critic). Measured over 3 seeds per cell (data 100s+d / 100s+d+50,
-    # model s), worst shortfall in nats: d=1: .004 .008 .019 .024; d=2: .018 .024
-    # .049 .076; d=5: .042 .098 .132 .271; d=10: .058 .127 .188 .342 (MI = .1 .5 1 2);
-    # largest overshoot +0.007. Tolerance: shortfall < 0.02 + 0.02·d·(1 + MI), which
-    # covers every measured cell with a margin of >= 10%; overshoot < 0.03 (the
-    # 5000-sample held-out noise, sd ≈ 0.01 at 2 nats, times 3).
+    # finite critic). Measured with the current defaults over 3 seeds per cell
+    # other than the test's (data 100s+10d / 100s+10d+1, model s), worst shortfall
+    # in nats: d=1: .001 .008 .024 .047; d=2: .017 .029 .044 .074; d=5: .021 .054
+    # .072 .091; d=10: .021 .041 .072 .132 (MI = .1 .5 1 2); largest overshoot
+    # +0.019. Tolerance: shortfall < 0.02 + 0.02·d·(1 + MI), set with the earlier
+    # defaults (worst 0.342 at d=10, MI=2), at least 1.7 times every shortfall
+    # above; overshoot < 0.03 (the 5000-sample held-out noise, sd ≈ 0.01 at 2
+    # nats, times 3).
     x, y = make_gaussian_pairs(5000, d, mi=mi, random_state=10 * d)
     xt, yt = make_gaussian_pairs(5000, d, mi=mi, random_state=10 * d + 1)
     est = MINEEstimator(device="cpu", random_state=0).fit(x, y)
@@ -316,7 +319,10 @@ def test_user_critic_factory() -> None:
 def test_other_losses(loss) -> None:
     x, y = make_gaussian_pairs(2000, 2, mi=0.5, random_state=11)
     est = MINEEstimator(**FAST, loss=loss, random_state=0).fit(x, y)
-    assert 0.2 < est.mi_ < 0.6
+    # true 0.5 nats. Over 12 seeds of data and model, per loss, mi_ averaged
+    # 0.456 (infonce) to 0.488 (smile) with sd <= 0.027: every loss's mean ± 5 sd
+    # lies within these bounds
+    assert 0.33 < est.mi_ < 0.62
 
 
 # -------------------------------------------------------------------- bad input

@@ -282,6 +282,15 @@ def test_critics_of_a_fold_are_reported_as_one_averaged_critic() -> None:
     _, held = net.get_split_datasets(x, y)
     again, _ = net.evaluate(held.report, stream="report", groups=held.groups)
     np.testing.assert_allclose(again, values)
+    # Independent check of the grouping: give the critics of each fold (members
+    # m, m + 2, m + 4) the weights of its first one. Their mean is then that
+    # critic, so each fold's value must equal the first critic scored alone.
+    with torch.no_grad():
+        for param in net.module_.parameters():  # (M, ...) stacked parameters
+            param.copy_(param[torch.arange(6) % 2])
+    grouped, _ = net.evaluate(held.report, stream="report", groups=held.groups)
+    alone, _ = net.evaluate(held.report, stream="report")
+    np.testing.assert_allclose(grouped, alone[:2], rtol=1e-9)
 
 
 @pytest.mark.parametrize("lr", [1e3, 1e6])

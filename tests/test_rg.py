@@ -299,8 +299,9 @@ def test_mcrg_matching_recovers_a_known_crossing_and_nu():
     assert res.tc_low < tc < res.tc_high
     assert res.nu_low < 1.0 < res.nu_high
     assert res.value_low < u_star < res.value_high
-    # the interval is a few percent wide: the estimator is informative
-    assert res.nu_high - res.nu_low < 0.3
+    # the interval is informative: its width was 0.101 ± 0.010 (mean ± sd) over
+    # 12 seeds of these data; the bound is the mean plus 5 sd
+    assert res.nu_high - res.nu_low < 0.15
     assert res.n_failed == 0
 
 

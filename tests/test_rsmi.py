@@ -65,6 +65,22 @@ def _loo(mi: np.ndarray, rel: float, g: int = 30, seed: int = 0) -> np.ndarray:
     return mi * (1 + rel * rng.normal(size=(g, mi.size)) / math.sqrt(g))
 
 
+def _expected_half_width(x: np.ndarray, w: np.ndarray, rel: float) -> float:
+    """95% half-width of a weighted least-squares slope of log MI on ``x`` when
+    every point carries relative noise ``rel`` (what the jackknife of ``_loo``
+    values estimates)."""
+    w = w / w.sum()
+    xc = x - w @ x
+    return 1.959964 * rel * math.sqrt((w**2 * xc**2).sum()) / (w * xc**2).sum()
+
+
+def _assert_half_width(interval: dict, expected: float) -> None:
+    # 30 jackknife groups estimate a standard error to about 13% (1/sqrt(58)):
+    # a factor of 2 either way is over 5 of those
+    half = (interval["high"] - interval["low"]) / 2
+    assert 0.5 < half / expected < 2.0, (half, expected)
+
+
 def test_power_law_fit_recovers_the_exponent():
     lb = np.array([0, 1, 2, 3, 4, 6, 8])
     r0 = 2.0
@@ -75,6 +91,8 @@ def test_power_law_fit_recovers_the_exponent():
     assert fit["exponent_free"]["value"] == pytest.approx(0.25, abs=1e-3)
     assert fit["offset_free"] == pytest.approx(r0, abs=0.05)
     assert fit["exponent"]["low"] < 0.25 < fit["exponent"]["high"]
+    x = np.log(lb + r0)
+    _assert_half_width(fit["exponent"], _expected_half_width(x, np.ones_like(x), 0.01))
 
 
 def test_exponential_fit_recovers_the_rate_and_drops_noise():
@@ -88,6 +106,9 @@ def test_exponential_fit_recovers_the_rate_and_drops_noise():
     assert fit["buffers_used"] == list(range(8))
     assert fit["rate"]["value"] == pytest.approx(rate, abs=1e-9)
     assert fit["rate"]["low"] < rate < fit["rate"]["high"]
+    used = np.arange(8.0)
+    weight = (mi[:8] / std[:8]) ** 2  # the fit's inverse-variance weights
+    _assert_half_width(fit["rate"], _expected_half_width(used, weight, 0.01))
     # expected: 2/xi from the exact correlation length at T = 3 (xi = 2.1385)
     assert fit["expected"] == pytest.approx(2 / 2.1385, abs=1e-3)
 
